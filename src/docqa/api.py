@@ -1,0 +1,235 @@
+"""``DocQA`` and ``ask()``: the one API that the CLI, the UI and the evaluation all call.
+
+Example:
+    >>> from docqa import DocQA
+    >>> qa = DocQA(corpus_dir="corpus", index_dir=".docqa")
+    >>> report = qa.ingest()
+    >>> answer = qa.ask("Who led the Iraqi delegation?")
+    >>> answer.text, answer.citations[0].quote
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from docqa.abstention import AbstentionModel, default_model, extract_features
+from docqa.answering import ABSTENTION_TEXT, compose_answer, score_sentences, select_sentences
+from docqa.conversation import Turn, standalone_question
+from docqa.embeddings import load_embedder, model_identity
+from docqa.errors import QuestionError
+from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
+from docqa.keyword import KeywordIndex
+from docqa.models import Answer, IngestReport, RetrievedChunk
+from docqa.retrieval import HybridRetriever
+from docqa.settings import Settings, load_settings
+from docqa.store import ChunkStore
+
+if TYPE_CHECKING:
+    from docqa.langchain_retriever import DocQARetriever
+
+History = Sequence[tuple[str, "str | Answer"]]
+
+
+class DocQA:
+    """Question answering over one corpus folder and its index.
+
+    Args:
+        settings: A full ``Settings``; keyword ``overrides`` are applied on top of it (or of the
+            environment when ``settings`` is None), e.g. ``DocQA(corpus_dir="docs", top_k=8)``.
+        embedder: Any LangChain ``Embeddings`` (default: the bundled all-MiniLM-L6-v2).
+        chroma_client: A ready Chroma client (default: an embedded ``PersistentClient``).
+        abstention_model: Overrides the calibrated abstention model.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embeddings | None = None,
+        chroma_client: Any | None = None,
+        abstention_model: AbstentionModel | None = None,
+        **overrides: Any,
+    ) -> None:
+        if settings is not None and overrides:
+            settings = load_settings(**{**settings.model_dump(), **overrides})
+        self.settings = settings or load_settings(**overrides)
+        self._embedder = embedder
+        self._chroma_client = chroma_client
+        self._abstention = abstention_model
+        self._paths = IndexPaths(self.settings.index_dir)
+        self._keyword: KeywordIndex | None = None
+
+    # ---- components, built on first use --------------------------------------------------
+    @property
+    def embedder(self) -> Embeddings:
+        """The embedding model (loaded on first use: a second or so)."""
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = load_embedder(s.embedding_model, s.embedding_batch_size)
+        return self._embedder
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        """The Chroma-backed chunk store."""
+        s = self.settings
+        identity = model_identity(s.embedding_model) if self._embedder is None else "custom"
+        return ChunkStore(s.index_dir, s.collection, identity, client=self._chroma_client)
+
+    @property
+    def abstention(self) -> AbstentionModel:
+        """The model deciding whether to answer."""
+        return self._abstention or default_model()
+
+    def _keyword_index(self) -> KeywordIndex:
+        if self._keyword is None or self._keyword.generation != self.store.generation:
+            loaded = KeywordIndex.load(self._paths.keyword)
+            if loaded is None or loaded.generation != self.store.generation:
+                loaded = rebuild_keyword_index(self.store, self._paths, self.store.generation)
+            self._keyword = loaded
+        return self._keyword
+
+    @cached_property
+    def hybrid(self) -> HybridRetriever:
+        """The retriever behind ``ask`` and ``retriever``."""
+        s = self.settings
+        return HybridRetriever(
+            store=self.store,
+            keyword_index=self._keyword_index,
+            mode=s.retrieval_mode,
+            method=s.fusion,
+            candidates=s.candidates,
+            dense_weight=s.dense_weight,
+            rrf_k=s.rrf_k,
+        )
+
+    @property
+    def retriever(self) -> DocQARetriever:
+        """A LangChain ``BaseRetriever`` over the same hybrid retrieval."""
+        from docqa.langchain_retriever import DocQARetriever
+
+        return DocQARetriever(qa=self, k=self.settings.top_k)
+
+    # ---- operations ----------------------------------------------------------------------
+    def ingest(
+        self,
+        progress: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Sync the index with the corpus folder (incremental) and report what changed."""
+        s = self.settings
+        report, keyword = sync_corpus(
+            s.corpus_dir,
+            self._paths,
+            self.store,
+            self.embedder,
+            chunk_chars=s.chunk_chars,
+            overlap=s.chunk_overlap_sentences,
+            batch_size=s.embedding_batch_size,
+            progress=progress,
+            on_progress=on_progress,
+        )
+        self._keyword = keyword
+        return report
+
+    def is_indexed(self) -> bool:
+        """Whether an index has been built for this corpus."""
+        return self._paths.manifest.exists()
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("The question must be text (a str).")
+        # Control characters carry no meaning here and upset tokenisers and terminals alike.
+        cleaned = "".join(
+            ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question
+        ).strip()
+        if not cleaned:
+            raise QuestionError("The question is empty: type a question about your documents.")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise QuestionError(
+                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
+                "Shorten it, or raise DOCQA_MAX_QUESTION_CHARS."
+            )
+        return cleaned
+
+    def retrieve(self, question: str, history: History = ()) -> list[RetrievedChunk]:
+        """The chunks ``ask`` would answer from, best first."""
+        query = standalone_question(self._check_question(question), _turns(history))
+        vector = self.embedder.embed_query(query)
+        return self.hybrid.retrieve(vector, query, self.settings.top_k)
+
+    def ask(self, question: str, history: History = ()) -> Answer:
+        """Answer ``question`` from the documents, citing every sentence, or abstain.
+
+        Args:
+            question: The question.
+            history: Earlier ``(question, answer)`` turns, oldest first; used to resolve
+                follow-ups such as "What did he emphasize?".
+        """
+        started = time.perf_counter()
+        cleaned = self._check_question(question)
+        if not self.is_indexed():
+            self.ingest()
+        s = self.settings
+        query = standalone_question(cleaned, _turns(history)[-s.history_turns :] if s.history_turns else [])
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        t1 = time.perf_counter()
+        retrieved = self.hybrid.retrieve(vector, query, s.top_k)
+        vectors = self.store.sentence_vectors([r.chunk for r in retrieved])
+        t2 = time.perf_counter()
+        scored = score_sentences(query, vector, retrieved, vectors)
+        features = extract_features(query, retrieved, scored)
+        model = self.abstention
+        confidence = model.probability(features)
+        threshold = s.abstain_threshold if s.abstain_threshold is not None else model.threshold
+        if scored and confidence >= threshold:
+            chosen = select_sentences(scored, s.max_answer_sentences, s.sentence_keep_ratio)
+            text, citations = compose_answer(chosen)
+            abstained = False
+        else:
+            text, citations, abstained = ABSTENTION_TEXT, (), True
+        t3 = time.perf_counter()
+        return Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            abstained=abstained,
+            confidence=round(confidence, 4),
+            standalone_question=query,
+            timings={
+                "embed": t1 - t0,
+                "retrieve": t2 - t1,
+                "answer": t3 - t2,
+                "total": t3 - started,
+            },
+            retrieved=tuple(retrieved),
+        )
+
+
+def _turns(history: History) -> list[Turn]:
+    turns: list[Turn] = []
+    for question, answer in history:
+        turns.append((question, answer if isinstance(answer, str) else answer.text))
+    return turns
+
+
+_default: DocQA | None = None
+
+
+def ask(question: str, history: History = ()) -> Answer:
+    """Ask the default corpus (settings from ``DOCQA_*``), building its index if missing.
+
+    Example:
+        >>> ask("When was the NATO Mission in Iraq established?").text
+    """
+    global _default
+    if _default is None:
+        _default = DocQA()
+    return _default.ask(question, history)

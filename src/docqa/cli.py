@@ -1,0 +1,149 @@
+"""The ``docqa`` command: ``ingest``, ``ask`` and ``chat``.
+
+Errors print one line naming the problem and the fix, and exit non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from docqa.errors import DocQAError
+
+EXIT_ERROR = 2
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="docqa",
+        description="Ask questions about a folder of documents; every answer sentence is cited.",
+    )
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: DOCQA_CORPUS_DIR)")
+    parser.add_argument("--index", type=Path, help="index folder (default: DOCQA_INDEX_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="build or update the index from the corpus folder")
+    ingest.add_argument("--corpus", type=Path, dest="sub_corpus", help="corpus folder")
+    ingest.add_argument(
+        "--rebuild", action="store_true", help="delete the index first and build it anew"
+    )
+
+    ask = sub.add_parser("ask", help="answer one question, then list its sources")
+    ask.add_argument("question", help="the question, in quotes")
+
+    sub.add_parser("chat", help="multi-turn questions in the terminal (Ctrl-D to quit)")
+    return parser
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from docqa.api import DocQA
+
+    overrides = {}
+    corpus = getattr(args, "sub_corpus", None) or args.corpus
+    if corpus is not None:
+        overrides["corpus_dir"] = corpus
+    if args.index is not None:
+        overrides["index_dir"] = args.index
+    return DocQA(**overrides)
+
+
+def print_answer(answer: object, out: TextIO) -> None:
+    """Answer text, then its numbered sources with their exact quotes."""
+    from docqa.models import Answer
+
+    assert isinstance(answer, Answer)
+    out.write(answer.text + "\n")
+    if answer.citations:
+        out.write("\nSources:\n")
+        for c in answer.citations:
+            where = f"page {c.page}, " if c.page is not None else ""
+            out.write(f"  [{c.number}] {c.title} ({c.source}, {where}chars {c.start}-{c.end})\n")
+            out.write(f"      \u201c{' '.join(c.quote.split())}\u201d\n")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    if not qa.settings.corpus_dir.is_dir():
+        raise DocQAError(
+            f"Corpus folder {qa.settings.corpus_dir} does not exist. Create it and put documents "
+            "in it, or pass --corpus DIR."
+        )
+    if args.rebuild and qa.settings.index_dir.exists():
+        shutil.rmtree(qa.settings.index_dir)
+    report = qa.ingest(progress=sys.stderr.isatty())
+    print(report.summary())
+    for skipped in report.skipped:
+        print(f"  skipped {skipped.source}: {skipped.reason}")
+    return 0
+
+
+def _ensure_index(qa: object) -> None:
+    from docqa.api import DocQA
+
+    assert isinstance(qa, DocQA)
+    if not qa.is_indexed():
+        print("Building the index (first run)...", file=sys.stderr)
+        report = qa.ingest(progress=sys.stderr.isatty())
+        print(report.summary(), file=sys.stderr)
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    _ensure_index(qa)
+    print_answer(qa.ask(args.question), sys.stdout)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from docqa.errors import QuestionError
+
+    qa = _open(args)
+    _ensure_index(qa)
+    history: list[tuple[str, str]] = []
+    print("Ask about your documents. An empty line or Ctrl-D quits; 'reset' forgets the chat.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question or question.lower() in {"quit", "exit"}:
+            return 0
+        if question.lower() == "reset":
+            history.clear()
+            print("(conversation forgotten)")
+            continue
+        try:
+            answer = qa.ask(question, history)
+        except QuestionError as exc:
+            print(f"error: {exc}")
+            continue
+        if answer.standalone_question != question:
+            print(f"(searched for: {answer.standalone_question})")
+        print("docqa> ", end="")
+        print_answer(answer, sys.stdout)
+        history.append((question, answer.text))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``docqa`` command."""
+    args = _build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    commands = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat}
+    try:
+        return commands[args.command](args)
+    except DocQAError as exc:
+        print(f"docqa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("docqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

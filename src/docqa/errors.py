@@ -1,0 +1,27 @@
+"""Errors a user can act on. Each message says what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class DocQAError(Exception):
+    """Base class of every error docqa raises on purpose; the CLI prints its message only."""
+
+
+class ConfigurationError(DocQAError):
+    """A setting or argument is invalid."""
+
+
+class CorpusError(DocQAError):
+    """The corpus folder is missing or unusable."""
+
+
+class DocumentError(DocQAError):
+    """One file could not be turned into a document (it is skipped during ingest)."""
+
+
+class IndexError_(DocQAError):
+    """The index is missing, locked, or was built by an incompatible version."""
+
+
+class QuestionError(DocQAError):
+    """The question cannot be asked as given (empty, too long)."""

@@ -1,0 +1,87 @@
+"""The keyword (BM25) index: a derived cache of the chunks stored in Chroma.
+
+It is rebuilt from the chunk texts whenever the store's generation changes, so it can never
+disagree with the vector store for long, and losing it loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from docqa.lexical import keyword_tokens
+
+_META = "docqa-keyword.json"
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over chunk texts. ``chunk_ids[i]`` is the id of the i-th indexed chunk."""
+
+    chunk_ids: list[str]
+    generation: str
+    _bm25: bm25s.BM25 | None
+
+    @classmethod
+    def build(cls, chunk_ids: list[str], texts: list[str], generation: str) -> KeywordIndex:
+        """Index ``texts`` (one per chunk id)."""
+        if not chunk_ids:
+            return cls([], generation, None)
+        # bm25s cannot index an empty token list; a placeholder keeps positions aligned.
+        tokens = [keyword_tokens(text) or ["\x00"] for text in texts]
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(list(chunk_ids), generation, bm25)
+
+    def search(self, query: str, limit: int) -> list[tuple[str, float]]:
+        """Best chunks for ``query`` as ``(chunk_id, bm25_score)``, best first, scores > 0."""
+        if self._bm25 is None or limit <= 0:
+            return []
+        vocab = self._bm25.vocab_dict
+        terms = [t for t in keyword_tokens(query) if t in vocab]
+        if not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        limit = min(limit, len(self.chunk_ids))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write the index atomically: a crash leaves the old copy or the new one, never half."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
+        try:
+            if self._bm25 is not None:
+                self._bm25.save(str(staging))
+            meta = {"chunk_ids": self.chunk_ids, "generation": self.generation}
+            (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+            backup = folder.with_name(folder.name + ".old")
+            if backup.exists():
+                shutil.rmtree(backup)
+            if folder.exists():
+                folder.rename(backup)
+            staging.rename(folder)
+            shutil.rmtree(backup, ignore_errors=True)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """Read a saved index, or None when missing or unreadable (it is then rebuilt)."""
+        meta_path = folder / _META
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            chunk_ids = list(meta["chunk_ids"])
+            generation = str(meta["generation"])
+            bm25 = bm25s.BM25.load(str(folder)) if chunk_ids else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(chunk_ids, generation, bm25)

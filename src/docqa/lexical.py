@@ -1,0 +1,103 @@
+"""Word-level text handling shared by the keyword index and the answer scorer.
+
+Deliberately small and deterministic: lower-casing, a light plural/suffix stemmer and an
+English stop-word list. Both sides of every comparison go through the same function.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can could did didn't do does doesn't doing don't down
+    during each few for from further had has have having he her here hers herself him himself his
+    how i if in into is isn't it its itself just let me more most my myself no nor not now of off
+    on once only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves also s t tell does did done say said says many much""".split()
+)
+
+QUESTION_WORDS = frozenset(
+    "what when where which who whom whose why how".split()
+)
+
+
+def normalize(text: str) -> str:
+    """Case-fold and strip accents so 'Café' and 'cafe' meet."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def stem(word: str) -> str:
+    """A light stemmer: enough to match plurals and common verb forms, never aggressive."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("edly", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: len(word) - len(suffix)] + replacement
+    return word
+
+
+def words(text: str) -> list[str]:
+    """All words of ``text``, normalised, possessive ``'s`` removed."""
+    out = []
+    for match in _WORD.finditer(normalize(text)):
+        word = match.group(0).replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        out.extend(part for part in word.split("'") if part)
+    return out
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words without stop words: what keyword matching and coverage compare."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Tokens for the BM25 index: content terms, hyphenated words also split into parts."""
+    tokens: list[str] = []
+    for term in content_terms(text):
+        tokens.append(term)
+        if "-" in term:
+            tokens.extend(stem(part) for part in term.split("-") if part)
+    return tokens
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|the|al-\w+))*")
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, commas dropped ('2,018' and '2018' meet)."""
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
+def names(text: str) -> set[str]:
+    """Normalised capitalised words not at a sentence start: a cheap named-entity proxy."""
+    found: set[str] = set()
+    for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+", text):
+        word = normalize(match.group(0))
+        if word not in STOPWORDS and word not in QUESTION_WORDS:
+            found.add(stem(word))
+    return found
+
+
+def capitalised_phrases(text: str) -> list[str]:
+    """Runs of capitalised words ('Tom Goffus', 'NATO Mission in Iraq'), in order of appearance."""
+    return [m.group(0).strip() for m in _CAPITALISED.finditer(text)]

