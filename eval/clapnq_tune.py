@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -81,7 +82,9 @@ def retrieval(qa: DocQA) -> None:
         print(f"{name:16s} recall@5 {np.mean(recall):.3f}  MRR@10 {np.mean(mrr):.3f}")
 
 
-def collect(qa: DocQA) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
+def collect(
+    qa: DocQA, features: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
     rows, labels, details = [], [], []
     for q in questions():
         text = str(q["question"])
@@ -89,8 +92,8 @@ def collect(qa: DocQA) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]
         retrieved = qa.hybrid.retrieve(vector, text, qa.settings.top_k)
         vectors = qa.store.sentence_vectors([r.chunk for r in retrieved])
         scored = score_sentences(text, vector, retrieved, vectors)
-        features = extract_features(text, retrieved, scored)
-        rows.append([features[f] for f in FEATURES])
+        found = extract_features(text, retrieved, scored, qa._keyword_index().idf)
+        rows.append([found[f] for f in features])
         labels.append(1.0 if q["answerable"] else 0.0)
         details.append({"q": q, "scored": scored})
     return np.asarray(rows), np.asarray(labels), details
@@ -110,8 +113,8 @@ def choose_threshold(points: list[tuple[float, float, float]]) -> tuple[float, f
     return max(points, key=lambda pt: (min(pt[1], pt[2]), pt[1] + pt[2]))
 
 
-def calibrate(qa: DocQA, write: bool, l2: float) -> None:
-    x, y, _ = collect(qa)
+def calibrate(qa: DocQA, write: bool, l2: float, features: tuple[str, ...]) -> None:
+    x, y, _ = collect(qa, features)
     # Honest estimate first: 10-fold cross-validated probabilities.
     rng = np.random.default_rng(0)
     folds = rng.permutation(len(y)) % 10
@@ -126,11 +129,11 @@ def calibrate(qa: DocQA, write: bool, l2: float) -> None:
     p = 1 / (1 + np.exp(-(((x - mean) / scale) @ w + b)))
     t, answered, abstained = choose_threshold(operating_points(p, y))
     print(f"in-sample:       threshold {t:.2f} answered {answered:.3f} abstained {abstained:.3f}")
-    for name, weight in sorted(zip(FEATURES, w, strict=True), key=lambda item: -abs(item[1])):
+    for name, weight in sorted(zip(features, w, strict=True), key=lambda item: -abs(item[1])):
         print(f"  {name:28s} {weight:+.3f}")
     if write:
         model = {
-            "features": list(FEATURES),
+            "features": list(features),
             "mean": mean.round(6).tolist(),
             "scale": scale.round(6).tolist(),
             "weights": w.round(6).tolist(),
@@ -151,17 +154,62 @@ def calibrate(qa: DocQA, write: bool, l2: float) -> None:
         print(f"wrote {MODEL_PATH}")
 
 
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F-measure over lower-cased word tokens."""
+    c = re.findall(r"\w+", candidate.lower())
+    r = re.findall(r"\w+", reference.lower())
+    if not c or not r:
+        return 0.0
+    prev = [0] * (len(r) + 1)
+    for token in c:
+        row = [0]
+        for j, ref_token in enumerate(r):
+            row.append(prev[j] + 1 if token == ref_token else max(prev[j + 1], row[j]))
+        prev = row
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(c), lcs / len(r)
+    return 2 * precision * recall / (precision + recall)
+
+
+def answers(qa: DocQA) -> None:
+    """ROUGE-L of extractive answers on answerable questions, over selection settings."""
+    qs = [q for q in questions() if q["answerable"]]
+    cached = []
+    for q in qs:
+        text = str(q["question"])
+        vector = qa.embedder.embed_query(text)
+        retrieved = qa.hybrid.retrieve(vector, text, qa.settings.top_k)
+        vectors = qa.store.sentence_vectors([r.chunk for r in retrieved])
+        cached.append((q, score_sentences(text, vector, retrieved, vectors)))
+    for max_sentences in (2, 3, 4):
+        for ratio in (0.6, 0.7, 0.8):
+            for margin in (None, 0.0, -0.05, -0.1, -0.15, -0.2):
+                scores = []
+                for q, scored in cached:
+                    chosen = select_sentences(scored, max_sentences, ratio, margin)
+                    answer = " ".join(c.text for c in chosen)
+                    refs = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
+                    scores.append(max(rouge_l(answer, ref) for ref in refs))
+                setting = f"max={max_sentences} ratio={ratio} pair={margin}"
+                print(f"{setting}: ROUGE-L {np.mean(scores):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["retrieval", "calibrate"])
+    parser.add_argument("what", choices=["retrieval", "calibrate", "answers"])
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--features", default=",".join(FEATURES))
     args = parser.parse_args()
     qa = open_bench()
     if args.what == "retrieval":
         retrieval(qa)
+    elif args.what == "answers":
+        answers(qa)
     else:
-        calibrate(qa, args.write, args.l2)
+        calibrate(qa, args.write, args.l2, tuple(args.features.split(",")))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from docqa.answering import ScoredSentence, term_coverage
-from docqa.lexical import content_terms, names, numbers
+from docqa.lexical import (
+    STOPWORDS,
+    capitalised_phrases,
+    content_terms,
+    named_phrases,
+    named_phrases_with_text,
+    names,
+    numbers,
+    words,
+)
 from docqa.models import RetrievedChunk
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
@@ -34,6 +43,14 @@ FEATURES = (
     "number_overlap",
     "answer_type_match",
     "similarity_margin",
+    "idf_coverage_chunk",
+    "idf_coverage_sentence",
+    "idf_coverage_evidence",
+    "best_context_similarity",
+    "focus_coverage_sentence",
+    "focus_coverage_evidence",
+    "ask_coverage_sentence",
+    "ask_coverage_evidence",
 )
 
 _YEAR_OR_DATE = re.compile(
@@ -41,8 +58,12 @@ _YEAR_OR_DATE = re.compile(
     r"September|October|November|December)\b|\b(century|decade|ago|since|until|during)\b",
     re.IGNORECASE,
 )
-_QUANTITY = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-                       r"thousand|million|billion|dozen|several|many|few)\b", re.IGNORECASE)
+# A year is a date, not an amount: "How many troops?" is not answered by "in 2018".
+_QUANTITY = re.compile(
+    r"\b(?!(?:1[89]|20)\d\d\b)\d[\d,.]*|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+    r"thousand|million|billion|dozen|several|many|few)\b",
+    re.IGNORECASE,
+)
 _PLACE_CUE = re.compile(r"\b(in|at|near|from|across|region|city|country|state)\b", re.IGNORECASE)
 
 
@@ -64,8 +85,20 @@ def _overlap(needles: set[str], haystack: set[str]) -> float:
     return 1.0 if not needles else len(needles & haystack) / len(needles)
 
 
+def _idf_coverage(terms: set[str], text: str, idf: Callable[[str], float]) -> float:
+    """Share of the question's information (IDF mass) that ``text`` contains."""
+    total = sum(idf(t) for t in terms)
+    if total <= 0:
+        return 1.0
+    present = set(content_terms(text))
+    return sum(idf(t) for t in terms if t in present) / total
+
+
 def extract_features(
-    question: str, retrieved: Sequence[RetrievedChunk], scored: Sequence[ScoredSentence]
+    question: str,
+    retrieved: Sequence[RetrievedChunk],
+    scored: Sequence[ScoredSentence],
+    idf: Callable[[str], float],
 ) -> dict[str, float]:
     """Evidence features of one question against its retrieved chunks and scored sentences."""
     if not retrieved or not scored:
@@ -79,6 +112,11 @@ def extract_features(
         retrieved, key=lambda r: r.keyword_rank if r.keyword_rank is not None else 1e9
     )
     q_terms = set(content_terms(question))
+    # The first content words usually name what is asked for ("the annual budget of ...",
+    # "how many troops ..."); the rest often only sets the topic.
+    focus = set(content_terms(question)[:2])
+    # Terms beyond the document's title are what the question asks *about* its topic.
+    ask = q_terms - set(content_terms(best.chunk.title))
     return {
         "best_sentence_similarity": best.similarity,
         "second_sentence_similarity": by_similarity[1] if len(by_similarity) > 1 else 0.0,
@@ -94,7 +132,66 @@ def extract_features(
         "number_overlap": _overlap(numbers(question), numbers(top_chunk.text)),
         "answer_type_match": _answer_type_match(question, evidence),
         "similarity_margin": by_similarity[0] - (by_similarity[1] if len(by_similarity) > 1 else 0),
+        "idf_coverage_chunk": _idf_coverage(q_terms, top_chunk.text, idf),
+        "idf_coverage_sentence": _idf_coverage(q_terms, best.text, idf),
+        "idf_coverage_evidence": _idf_coverage(q_terms, evidence, idf),
+        "best_context_similarity": max(s.context_similarity for s in scored),
+        "focus_coverage_sentence": term_coverage(focus, best.text),
+        "focus_coverage_evidence": term_coverage(focus, evidence),
+        "ask_coverage_sentence": term_coverage(ask, best.text),
+        "ask_coverage_evidence": term_coverage(ask, evidence),
     }
+
+
+def _contains_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+_LINKING = frozenset({"of", "the", "in", "for"})
+
+
+def _possessive_supported(phrase: str, evidence_phrases: list[str]) -> bool:
+    """ "NATO's Southern Neighbourhood" is named by "NATO ... for the Southern Neighbourhood":
+    the head must start a name (or follow a linking word) in a phrase that also names the owner.
+    """
+    owner_text, _, head_text = re.split(r"(['’]s)\b", phrase, maxsplit=1)[0::1][:3]
+    owner = {w for w in words(owner_text) if w not in STOPWORDS}
+    head = tuple(w for w in words(head_text) if w not in STOPWORDS)
+    if not owner or not head:
+        return False
+    for evidence in evidence_phrases:
+        tokens = tuple(words(evidence))
+        for i in range(len(tokens) - len(head) + 1):
+            starts_name = i == 0 or tokens[i - 1] in _LINKING
+            if tokens[i : i + len(head)] == head and starts_name and owner <= set(tokens):
+                return True
+    return False
+
+
+def unsupported_names(question: str, evidence: str) -> list[str]:
+    """Named things the question asks about that the evidence never names.
+
+    A rule, not a fitted feature: "Who is NATO's Secretary General?" cannot be answered from a
+    text that only names an *Assistant* Secretary General, so each capitalised phrase of the
+    question must occur as a contiguous run inside one capitalised phrase of the evidence (for
+    "X's Y", Y may instead start a name of the evidence that also mentions X). Lower-case
+    questions (as in ClapNQ) have no such phrases, so this rule was not fitted on data.
+    """
+    raw_evidence = capitalised_phrases(evidence)
+    evidence_phrases = named_phrases(evidence)
+    evidence_words = set(words(evidence))
+    missing = []
+    for raw, phrase in named_phrases_with_text(question, skip_first_word=True):
+        if len(phrase) == 1:
+            found = phrase[0] in evidence_words
+        else:
+            found = any(_contains_run(e, phrase) for e in evidence_phrases) or (
+                bool(re.search(r"\w['’]s\b", raw)) and _possessive_supported(raw, raw_evidence)
+            )
+        if not found:
+            missing.append(" ".join(phrase))
+    return missing
 
 
 @dataclass(frozen=True)
@@ -112,7 +209,9 @@ class AbstentionModel:
         """Estimated probability that the documents answer the question."""
         z = self.bias + sum(
             w * (features.get(name, 0.0) - m) / s
-            for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights, strict=True)
+            for name, m, s, w in zip(
+                self.features, self.mean, self.scale, self.weights, strict=True
+            )
         )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

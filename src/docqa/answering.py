@@ -7,7 +7,7 @@ the answer *is* its citation's quote.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,6 +31,8 @@ class ScoredSentence:
     similarity: float
     coverage: float
     score: float
+    context_similarity: float = 0.0
+    neighbour: Span | None = None
 
     @property
     def text(self) -> str:
@@ -42,6 +44,30 @@ def term_coverage(question_terms: set[str], text: str) -> float:
     if not question_terms:
         return 1.0
     return len(question_terms & set(content_terms(text))) / len(question_terms)
+
+
+def _pair_similarities(vectors: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each sentence, the best cosine between the question and it joined with a neighbour,
+    and which neighbour (index offset -1 or +1; 0 when there is none).
+
+    An answer often spans two sentences ("The representative ... . The aim is ... the Sahel");
+    the sum of two unit sentence vectors stands in for the pair without embedding anything.
+    """
+    n = len(vectors)
+    best = np.full(n, -1.0, dtype=np.float32)
+    side = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return best, side
+    pairs = vectors[:-1] + vectors[1:]
+    norms = np.linalg.norm(pairs, axis=1)
+    norms[norms == 0] = 1.0
+    pair_sims = (pairs @ q) / norms
+    for i, sim in enumerate(pair_sims):  # pair (i, i + 1)
+        if sim > best[i]:
+            best[i], side[i] = sim, 1
+        if sim > best[i + 1]:
+            best[i + 1], side[i + 1] = sim, -1
+    return best, side
 
 
 def score_sentences(
@@ -57,7 +83,7 @@ def score_sentences(
     """
     q = np.asarray(question_vector, dtype=np.float32)
     q_terms = set(content_terms(question))
-    seen: set[tuple[str, Span]] = set()
+    seen: dict[tuple[str, Span], int] = {}
     scored: list[ScoredSentence] = []
     top = retrieved[0].score if retrieved else 1.0
     for rank, hit in enumerate(retrieved):
@@ -66,32 +92,63 @@ def score_sentences(
         if vectors is None or len(vectors) != len(chunk.sentences):
             continue
         sims = vectors @ q
+        context, sides = _pair_similarities(vectors, q)
         relative = hit.score / top if top > 0 else 0.0
-        for span, sim in zip(chunk.sentences, sims, strict=True):
+        for i, (span, sim, pair) in enumerate(zip(chunk.sentences, sims, context, strict=True)):
+            neighbour = chunk.sentences[i + sides[i]] if sides[i] else None
             key = (chunk.doc_id, span)
-            if key in seen:  # overlapping chunks share sentences
+            if key in seen:
+                # Overlapping chunks share sentences; keep the first, but take the better
+                # neighbour: at a chunk's edge the sentence's other neighbour lives next door.
+                i = seen[key]
+                if pair > scored[i].context_similarity and neighbour is not None:
+                    scored[i] = replace(
+                        scored[i], context_similarity=float(pair), neighbour=neighbour
+                    )
                 continue
-            seen.add(key)
+            seen[key] = len(scored)
             coverage = term_coverage(q_terms, chunk.sentence_text(span))
             score = float(sim) + _COVERAGE_WEIGHT * coverage + _CHUNK_WEIGHT * relative
-            scored.append(ScoredSentence(chunk, span, rank, float(sim), coverage, score))
+            scored.append(
+                ScoredSentence(
+                    chunk, span, rank, float(sim), coverage, score, float(pair), neighbour
+                )
+            )
     scored.sort(key=lambda s: (-s.score, s.chunk_rank, s.span))
     return scored
 
 
 def select_sentences(
-    scored: Sequence[ScoredSentence], max_sentences: int, keep_ratio: float
+    scored: Sequence[ScoredSentence],
+    max_sentences: int,
+    keep_ratio: float,
+    pair_margin: float | None = 0.0,
 ) -> list[ScoredSentence]:
     """The best sentence, plus close runners-up, in reading order.
 
-    Runners-up must score at least ``keep_ratio`` of the best; exact repeats of a kept
-    sentence's text (the same passage in two documents) are dropped.
+    When the best sentence read together with a neighbour matches the question better than it
+    does alone (by more than ``pair_margin``; None disables this), the neighbour joins the answer:
+    it often holds the rest of the answer. Runners-up must score at least ``keep_ratio`` of the
+    best; exact repeats of a kept sentence's text (the same passage twice) are dropped.
     """
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
     texts = {normalize(best.text)}
+    if (
+        pair_margin is not None
+        and best.neighbour is not None
+        and max_sentences > 1
+        and best.context_similarity > best.similarity + pair_margin
+    ):
+        partner = next(
+            (c for c in scored if c.chunk.doc_id == best.chunk.doc_id and c.span == best.neighbour),
+            None,
+        )
+        if partner is not None and normalize(partner.text) not in texts:
+            chosen.append(partner)
+            texts.add(normalize(partner.text))
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences:
             break

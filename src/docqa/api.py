@@ -18,13 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from docqa.abstention import AbstentionModel, default_model, extract_features
+from docqa.abstention import (
+    AbstentionModel,
+    default_model,
+    extract_features,
+    unsupported_names,
+)
 from docqa.answering import ABSTENTION_TEXT, compose_answer, score_sentences, select_sentences
 from docqa.conversation import Turn, standalone_question
 from docqa.embeddings import load_embedder, model_identity
 from docqa.errors import QuestionError
 from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
+from docqa.manifest import Manifest
 from docqa.models import Answer, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
@@ -60,6 +66,10 @@ class DocQA:
             settings = load_settings(**{**settings.model_dump(), **overrides})
         self.settings = settings or load_settings(**overrides)
         self._embedder = embedder
+        # An injected embedder is recorded as "custom": the index must not mix it with others.
+        self._model_identity = (
+            model_identity(self.settings.embedding_model) if embedder is None else "custom"
+        )
         self._chroma_client = chroma_client
         self._abstention = abstention_model
         self._paths = IndexPaths(self.settings.index_dir)
@@ -78,8 +88,9 @@ class DocQA:
     def store(self) -> ChunkStore:
         """The Chroma-backed chunk store."""
         s = self.settings
-        identity = model_identity(s.embedding_model) if self._embedder is None else "custom"
-        return ChunkStore(s.index_dir, s.collection, identity, client=self._chroma_client)
+        return ChunkStore(
+            s.index_dir, s.collection, self._model_identity, client=self._chroma_client
+        )
 
     @property
     def abstention(self) -> AbstentionModel:
@@ -138,10 +149,18 @@ class DocQA:
         return report
 
     def is_indexed(self) -> bool:
-        """Whether an index has been built for this corpus."""
-        return self._paths.manifest.exists()
+        """Whether an index has been built for this corpus.
 
-    def _check_question(self, question: str) -> str:
+        Raises:
+            IndexError_: when the index exists but was built by an incompatible version.
+        """
+        if not self._paths.manifest.exists():
+            return False
+        Manifest.load(self._paths.manifest)  # raises, naming `--rebuild`, when incompatible
+        return True
+
+    def check_question(self, question: str) -> str:
+        """The question cleaned of control characters, or a ``QuestionError`` saying why not."""
         if not isinstance(question, str):
             raise QuestionError("The question must be text (a str).")
         # Control characters carry no meaning here and upset tokenisers and terminals alike.
@@ -160,7 +179,7 @@ class DocQA:
 
     def retrieve(self, question: str, history: History = ()) -> list[RetrievedChunk]:
         """The chunks ``ask`` would answer from, best first."""
-        query = standalone_question(self._check_question(question), _turns(history))
+        query = standalone_question(self.check_question(question), _turns(history))
         vector = self.embedder.embed_query(query)
         return self.hybrid.retrieve(vector, query, self.settings.top_k)
 
@@ -173,11 +192,13 @@ class DocQA:
                 follow-ups such as "What did he emphasize?".
         """
         started = time.perf_counter()
-        cleaned = self._check_question(question)
+        cleaned = self.check_question(question)
         if not self.is_indexed():
             self.ingest()
         s = self.settings
-        query = standalone_question(cleaned, _turns(history)[-s.history_turns :] if s.history_turns else [])
+        query = standalone_question(
+            cleaned, _turns(history)[-s.history_turns :] if s.history_turns else []
+        )
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
@@ -185,12 +206,15 @@ class DocQA:
         vectors = self.store.sentence_vectors([r.chunk for r in retrieved])
         t2 = time.perf_counter()
         scored = score_sentences(query, vector, retrieved, vectors)
-        features = extract_features(query, retrieved, scored)
+        features = extract_features(query, retrieved, scored, self._keyword_index().idf)
         model = self.abstention
         confidence = model.probability(features)
         threshold = s.abstain_threshold if s.abstain_threshold is not None else model.threshold
-        if scored and confidence >= threshold:
-            chosen = select_sentences(scored, s.max_answer_sentences, s.sentence_keep_ratio)
+        evidence = " ".join(r.chunk.text for r in retrieved)
+        if scored and confidence >= threshold and not unsupported_names(query, evidence):
+            chosen = select_sentences(
+                scored, s.max_answer_sentences, s.sentence_keep_ratio, s.pair_margin
+            )
             text, citations = compose_answer(chosen)
             abstained = False
         else:

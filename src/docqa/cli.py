@@ -94,6 +94,7 @@ def _ensure_index(qa: object) -> None:
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     qa = _open(args)
+    qa.check_question(args.question)  # a bad question fails before any indexing work
     _ensure_index(qa)
     print_answer(qa.ask(args.question), sys.stdout)
     return 0

@@ -32,7 +32,7 @@ def _antecedents(history: Sequence[Turn]) -> list[str]:
                 words = phrase.split()
                 while words and words[0].casefold() in QUESTION_WORDS | STOPWORDS:
                     words = words[1:]
-                candidate = " ".join(words).strip(" ?.,;:")
+                candidate = re.sub(r"['’]s$", "", " ".join(words).strip(" ?.,;:"))
                 if candidate and candidate not in found:
                     found.append(candidate)
     return found

@@ -64,9 +64,7 @@ def _embed_chunks(
     # Length-sorted batches pad far less: several times faster than document order on CPU.
     ordered = sorted(texts, key=len)
     vectors_by_text: dict[str, list[float]] = {}
-    bar = tqdm(
-        total=len(ordered), desc="Embedding", unit="text", disable=not progress, leave=False
-    )
+    bar = tqdm(total=len(ordered), desc="Embedding", unit="text", disable=not progress, leave=False)
     with bar:
         for i in range(0, len(ordered), batch_size):
             batch = ordered[i : i + batch_size]

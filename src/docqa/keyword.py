@@ -7,6 +7,7 @@ disagree with the vector store for long, and losing it loses nothing.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -38,6 +39,17 @@ class KeywordIndex:
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         return cls(list(chunk_ids), generation, bm25)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a (stemmed) term; unseen terms get the maximum."""
+        n = len(self.chunk_ids)
+        df = 0
+        if self._bm25 is not None:
+            column = self._bm25.vocab_dict.get(term)
+            indptr = self._bm25.scores["indptr"]
+            if column is not None and column + 1 < len(indptr):
+                df = int(indptr[column + 1] - indptr[column])
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, query: str, limit: int) -> list[tuple[str, float]]:
         """Best chunks for ``query`` as ``(chunk_id, bm25_score)``, best first, scores > 0."""

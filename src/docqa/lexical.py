@@ -12,19 +12,155 @@ import unicodedata
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can could did didn't do does doesn't doing don't down
-    during each few for from further had has have having he her here hers herself him himself his
-    how i if in into is isn't it its itself just let me more most my myself no nor not now of off
-    on once only or other our ours ourselves out over own same she should so some such than that
-    the their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves also s t tell does did done say said says many much""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "didn't",
+        "do",
+        "does",
+        "doesn't",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "s",
+        "t",
+        "tell",
+        "does",
+        "did",
+        "done",
+        "say",
+        "said",
+        "says",
+        "many",
+        "much",
+    ]
 )
 
-QUESTION_WORDS = frozenset(
-    "what when where which who whom whose why how".split()
-)
+QUESTION_WORDS = frozenset(["what", "when", "where", "which", "who", "whom", "whose", "why", "how"])
 
 
 def normalize(text: str) -> str:
@@ -55,7 +191,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """All words of ``text``, normalised, possessive ``'s`` removed."""
-    out = []
+    out: list[str] = []
     for match in _WORD.finditer(normalize(text)):
         word = match.group(0).replace("’", "'")
         if word.endswith("'s"):
@@ -80,7 +216,10 @@ def keyword_tokens(text: str) -> list[str]:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|of|the|al-\w+))*")
+# Linking words count inside a name only when a capitalised word follows them.
+_CAPITALISED = re.compile(
+    r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|the|in|for)\s+)*(?:[A-Z][\w’'-]*|al-\w+))*"
+)
 
 
 def numbers(text: str) -> set[str]:
@@ -92,7 +231,7 @@ def names(text: str) -> set[str]:
     """Normalised capitalised words not at a sentence start: a cheap named-entity proxy."""
     found: set[str] = set()
     for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+", text):
-        word = normalize(match.group(0))
+        word = re.sub(r"['’]s$", "", normalize(match.group(0)))
         if word not in STOPWORDS and word not in QUESTION_WORDS:
             found.add(stem(word))
     return found
@@ -101,3 +240,33 @@ def names(text: str) -> set[str]:
 def capitalised_phrases(text: str) -> list[str]:
     """Runs of capitalised words ('Tom Goffus', 'NATO Mission in Iraq'), in order of appearance."""
     return [m.group(0).strip() for m in _CAPITALISED.finditer(text)]
+
+
+def named_phrases_with_text(
+    text: str, skip_first_word: bool = False
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Capitalised phrases as ``(text, normalised words)``, possessives and stop words dropped.
+
+    With ``skip_first_word`` the text's first word is ignored, since a question's first word is
+    capitalised only because it starts the sentence.
+    """
+    phrases: list[tuple[str, tuple[str, ...]]] = []
+    first = len(text) - len(text.lstrip())
+    for match in _CAPITALISED.finditer(text):
+        phrase_text = match.group(0)
+        if skip_first_word and match.start() == first:
+            rest = phrase_text.split(maxsplit=1)
+            if len(rest) < 2:
+                continue
+            phrase_text = rest[1]
+        tokens = tuple(
+            w for w in words(phrase_text) if w not in STOPWORDS and w not in QUESTION_WORDS
+        )
+        if tokens:
+            phrases.append((phrase_text, tokens))
+    return phrases
+
+
+def named_phrases(text: str, skip_first_word: bool = False) -> list[tuple[str, ...]]:
+    """The normalised words of each capitalised phrase (see ``named_phrases_with_text``)."""
+    return [tokens for _, tokens in named_phrases_with_text(text, skip_first_word)]

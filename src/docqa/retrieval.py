@@ -79,7 +79,9 @@ class HybridRetriever:
     dense_weight: float = 0.5
     rrf_k: int = 60
 
-    def rank(self, query_vector: Sequence[float], query_text: str) -> tuple[Ranking, dict[str, Chunk]]:
+    def rank(
+        self, query_vector: Sequence[float], query_text: str
+    ) -> tuple[Ranking, dict[str, Chunk]]:
         """Both raw rankings, plus the chunks the dense search already returned."""
         dense_hits = (
             self.store.query(query_vector, self.candidates) if self.mode != "keyword" else []

@@ -63,10 +63,15 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer.")
     sentence_keep_ratio: float = Field(
-        0.9,
+        0.6,
         ge=0.0,
         le=1.0,
-        description="Further sentences are kept when their score is at least this share of the best.",
+        description="Further sentences are kept when they score at least this share of the best.",
+    )
+    pair_margin: float | None = Field(
+        -0.05,
+        description="Add the best sentence's neighbour when the pair matches the question better "
+        "than the sentence alone by more than this; None never adds it.",
     )
     abstain_threshold: float | None = Field(
         None,

@@ -154,7 +154,7 @@ class ChunkStore:
                 ids=[c.chunk_id for c in batch],
                 embeddings=np.asarray(chunk_vectors[i : i + _BATCH], dtype=np.float32),
                 documents=[c.text for c in batch],
-                metadatas=[chunk_to_record(c) for c in batch],  # type: ignore[misc]
+                metadatas=[chunk_to_record(c) for c in batch],
             )
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
@@ -163,7 +163,8 @@ class ChunkStore:
         for i in range(0, len(ids), _BATCH):
             batch = ids[i : i + _BATCH]
             self._chunks.delete(ids=batch)
-            self._sentences.delete(where={"chunk_id": {"$in": batch}})
+            where: Any = {"chunk_id": {"$in": batch}}
+            self._sentences.delete(where=where)
 
     def mark_changed(self) -> str:
         """Record a new generation token so every keyword cache knows to rebuild."""
@@ -199,9 +200,7 @@ class ChunkStore:
         chunks: list[Chunk] = []
         total = self.count()
         for offset in range(0, total, _BATCH):
-            got = self._chunks.get(
-                include=["documents", "metadatas"], limit=_BATCH, offset=offset
-            )
+            got = self._chunks.get(include=["documents", "metadatas"], limit=_BATCH, offset=offset)
             chunks.extend(
                 chunk_from_record(cid, text or "", dict(meta or {}))
                 for cid, text, meta in zip(
@@ -228,7 +227,7 @@ class ChunkStore:
         if total == 0:
             return []
         got = self._chunks.query(
-            query_embeddings=[list(vector)],
+            query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=min(limit, total),
             include=["documents", "metadatas", "distances"],
         )
@@ -247,7 +246,8 @@ class ChunkStore:
         if not ids:
             return {}
         got = self._sentences.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        embeddings: Any = got["embeddings"]
+        by_id = dict(zip(got["ids"], embeddings, strict=True))
         out: dict[str, np.ndarray] = {}
         for c in chunks:
             rows = [by_id.get(f"{c.chunk_id}/{i}") for i in range(len(c.sentences))]
