@@ -401,3 +401,12 @@ def test_chunk_invariants(text: str, max_chars: int, overlap: int) -> None:
     for previous, following in zip(chunks, chunks[1:], strict=False):
         assert previous.start < following.start and previous.end < following.end
     assert len({chunk.chunk_id for chunk in chunks}) == len(chunks)
+
+
+def test_chunks_never_cross_a_page_even_when_they_would_fit() -> None:
+    text = "Short one. Short two.\n\nOn page two. Also two."
+    split = text.index("On page")
+    document = make_doc(text, pages=((1, 0, split - 2), (2, split, len(text))))
+    chunks = chunk_document(document, max_chars=1000, overlap_sentences=1)
+    assert [c.page for c in chunks] == [1, 2]
+    assert all(document.page_at(s) == c.page for c in chunks for s, _ in c.sentences)

@@ -201,6 +201,8 @@ def chunk_document(
     sentences = split_sentences(text)
     paragraph_before = _paragraph_breaks(text, sentences)
     count = len(sentences)
+    # A chunk never crosses a page, so a citation's page number is exact.
+    pages = [document.page_at(s) for s, _ in sentences] if document.pages else [None] * count
 
     def grow(first: int) -> int:
         """Index one past the last sentence of the chunk that starts at sentence ``first``."""
@@ -208,6 +210,8 @@ def chunk_document(
         stop = first + 1
         while stop < count and sentences[stop][1] - chunk_start <= max_chars:
             if paragraph_before[stop] and 2 * (sentences[stop - 1][1] - chunk_start) >= max_chars:
+                break
+            if pages[stop] != pages[first]:
                 break
             stop += 1
         return stop
