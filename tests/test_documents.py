@@ -371,3 +371,13 @@ def test_load_corpus_collects_skips(tmp_path: Path) -> None:
     assert [d.doc_id for d in docs] == ["good.txt"]
     assert [s.source for s in skipped] == ["empty.txt", "notes.xyz"]
     assert skipped[0] == SkippedFile("empty.txt", "empty file")
+
+
+def test_pdf_soft_line_breaks_are_unwrapped_without_moving_offsets() -> None:
+    from docqa.documents import _unwrap_lines
+
+    raw = "The mission was set up\nat the request of Iraq.\nA new paragraph starts."
+    unwrapped = _unwrap_lines(raw)
+    assert len(unwrapped) == len(raw)
+    assert "set up at the request" in unwrapped
+    assert "Iraq.\nA new" in unwrapped

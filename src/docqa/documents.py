@@ -276,6 +276,15 @@ def _extract_html(data: bytes, path: Path) -> Extracted:
     return " ".join(parser.title.split()) or _stem_title(path), parser.text(), ()
 
 
+# A PDF line break inside a sentence (the next line goes on in lower case) is layout, not
+# structure; a space of the same length keeps every offset while letting sentences span it.
+_SOFT_BREAK = re.compile(r"(?<=[^\s.!?:;])\n(?=[a-z])")
+
+
+def _unwrap_lines(page_text: str) -> str:
+    return _SOFT_BREAK.sub(" ", page_text)
+
+
 def _extract_pdf(data: bytes, path: Path) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
@@ -288,7 +297,7 @@ def _extract_pdf(data: bytes, path: Path) -> Extracted:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("PDF is encrypted")
-        page_texts = [page.extract_text() for page in reader.pages]
+        page_texts = [_unwrap_lines(page.extract_text()) for page in reader.pages]
         title = str((reader.metadata.title if reader.metadata else None) or "")
     except DocumentError:
         raise
