@@ -43,10 +43,9 @@ def main() -> None:
     print(f"unanswerable abstained:   {np.mean(abstained):.3f} ({sum(abstained)}/{len(abstained)})")
     print(f"ROUGE-L, answered answerable questions: {np.mean(answered_rouge):.3f}")
     print(f"ROUGE-L, all answerable (abstained = 0): {np.mean(rouge):.3f}")
-    print(
-        f"warm ask() latency, first 50 questions: median {statistics.median(first50) * 1000:.1f} ms, "
-        f"p95 {np.percentile(first50, 95) * 1000:.1f} ms"
-    )
+    median_ms = statistics.median(first50) * 1000
+    p95_ms = float(np.percentile(first50, 95)) * 1000
+    print(f"warm ask() latency, first 50 questions: median {median_ms:.1f} ms, p95 {p95_ms:.1f} ms")
     env = dict(os.environ, DOCQA_CORPUS_DIR=str(qa.settings.corpus_dir))
     env["DOCQA_INDEX_DIR"] = str(qa.settings.index_dir)
     docqa = Path(sys.executable).with_name("docqa")
