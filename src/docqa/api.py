@@ -74,6 +74,7 @@ class DocQA:
         self._abstention = abstention_model
         self._paths = IndexPaths(self.settings.index_dir)
         self._keyword: KeywordIndex | None = None
+        self._index_verified = False
 
     # ---- components, built on first use --------------------------------------------------
     @property
@@ -154,9 +155,12 @@ class DocQA:
         Raises:
             IndexError_: when the index exists but was built by an incompatible version.
         """
+        if self._index_verified:
+            return True
         if not self._paths.manifest.exists():
             return False
         Manifest.load(self._paths.manifest)  # raises, naming `--rebuild`, when incompatible
+        self._index_verified = True  # read once: the manifest can be large, questions many
         return True
 
     def check_question(self, question: str) -> str:

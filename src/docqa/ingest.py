@@ -161,7 +161,6 @@ def sync_corpus(
             )
             pending.extend(chunks)
 
-        # Orphans of an interrupted run are in the store but in no manifest: they go too.
         # Content-derived ids: a chunk already stored (from an earlier or interrupted run)
         # costs no embedding work.
         unique = list({c.chunk_id: c for c in pending}.values())
@@ -174,6 +173,7 @@ def sync_corpus(
             store.add(to_embed, chunk_vecs, sentence_vecs)
 
         live = new_manifest.all_chunk_ids()
+        # Orphans of an interrupted run are in the store but in no manifest: they go too.
         stale = (manifest.all_chunk_ids() | store.all_ids()) - live
         if stale:
             store.delete(sorted(stale))
