@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint typecheck pytest eval-bench clean
+.PHONY: install run test lint typecheck pytest eval eval-bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,5 +39,14 @@ pytest: install
 
 test: lint typecheck pytest
 
+# The NATO-Iraq question set against corpus/ (report in eval/reports/).
+eval: install
+	$(BIN)/docqa eval --docs corpus --questions eval/questions.jsonl --out eval/reports
+
+# The full public benchmark (300 questions; first run indexes 596 passages, ~2-3 minutes).
+eval-bench: install
+	$(BIN)/docqa eval --docs ../shared/bench/clapnq/docs.jsonl \
+		--questions ../shared/bench/clapnq/questions.jsonl --out eval/reports/clapnq --name clapnq
+
 clean:
-	rm -rf .docqa .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .docqa .docqa-eval .pytest_cache .mypy_cache .ruff_cache

@@ -54,7 +54,7 @@ FEATURES = (
 )
 
 _YEAR_OR_DATE = re.compile(
-    r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(January|February|March|April|May|June|July|August|"
+    r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(January|February|March|April|May|June|July|August|"
     r"September|October|November|December)\b|\b(century|decade|ago|since|until|during)\b",
     re.IGNORECASE,
 )
@@ -79,6 +79,22 @@ def _answer_type_match(question: str, text: str) -> float:
     if re.search(r"\bwhere\b", q):
         return 1.0 if names(text) or _PLACE_CUE.search(text) else 0.0
     return 1.0
+
+
+def missing_answer_type(question: str, answer: str) -> str | None:
+    """What the answer lacks when the question demands an amount or a date, else None.
+
+    A rule, checked on ClapNQ (see README): "How many troops ...?" is not answered by sentences
+    without any number, nor "On what date ...?" by sentences without any date.
+    """
+    q = question.casefold()
+    if re.search(r"\bhow (many|much)\b", q) and not _QUANTITY.search(answer):
+        return "an amount"
+    # Plain "when" is left out: on ClapNQ its answers are as often events ("when a customer
+    # orders") as dates.
+    if re.search(r"\b(what|which) (year|date|day|month)\b", q) and not _YEAR_OR_DATE.search(answer):
+        return "a date"
+    return None
 
 
 def _overlap(needles: set[str], haystack: set[str]) -> float:

@@ -22,6 +22,7 @@ from docqa.abstention import (
     AbstentionModel,
     default_model,
     extract_features,
+    missing_answer_type,
     unsupported_names,
 )
 from docqa.answering import ABSTENTION_TEXT, compose_answer, score_sentences, select_sentences
@@ -214,21 +215,31 @@ class DocQA:
         model = self.abstention
         confidence = model.probability(features)
         threshold = s.abstain_threshold if s.abstain_threshold is not None else model.threshold
-        evidence = " ".join(r.chunk.text for r in retrieved)
-        if scored and confidence >= threshold and not unsupported_names(query, evidence):
+        missing = unsupported_names(query, " ".join(r.chunk.text for r in retrieved))
+        reason: str | None = None
+        if not scored:
+            reason = "no evidence"
+        elif missing:
+            reason = "not named in the documents: " + ", ".join(missing)
+        elif confidence < threshold:
+            reason = "low confidence"
+        if reason is None:
             chosen = select_sentences(
                 scored, s.max_answer_sentences, s.sentence_keep_ratio, s.pair_margin
             )
+            lacking = missing_answer_type(query, " ".join(c.text for c in chosen))
+            if lacking is not None:
+                reason = f"the question asks for {lacking}; the evidence has none"
+        if reason is None:
             text, citations = compose_answer(chosen)
-            abstained = False
         else:
-            text, citations, abstained = ABSTENTION_TEXT, (), True
+            text, citations = ABSTENTION_TEXT, ()
         t3 = time.perf_counter()
         return Answer(
             question=question,
             text=text,
             citations=citations,
-            abstained=abstained,
+            abstained=reason is not None,
             confidence=round(confidence, 4),
             standalone_question=query,
             timings={
@@ -238,6 +249,7 @@ class DocQA:
                 "total": t3 - started,
             },
             retrieved=tuple(retrieved),
+            abstention_reason=reason,
         )
 
 

@@ -37,6 +37,16 @@ def _build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
 
     sub.add_parser("chat", help="multi-turn questions in the terminal (Ctrl-D to quit)")
+
+    ev = sub.add_parser("eval", help="score a question set against a corpus; write a report")
+    ev.add_argument("--docs", type=Path, help="corpus folder or file (default: the corpus)")
+    ev.add_argument(
+        "--questions", type=Path, default=Path("eval/questions.jsonl"), help="question set"
+    )
+    ev.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
+    ev.add_argument("--sample", type=int, help="score a reproducible sample of N questions")
+    ev.add_argument("--seed", type=int, default=0, help="sample seed")
+    ev.add_argument("--name", help="title of the report (default: the question file's name)")
     return parser
 
 
@@ -131,11 +141,47 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         history.append((question, answer.text))
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from docqa.evaluation import run_eval
+    from docqa.settings import load_settings
+
+    overrides = {"index_dir": args.index} if args.index is not None else {}
+    docs = args.docs or args.corpus or load_settings().corpus_dir
+    summary = run_eval(
+        docs,
+        args.questions,
+        args.out,
+        name=args.name,
+        sample=args.sample,
+        seed=args.seed,
+        progress=sys.stderr.isatty(),
+        overrides=overrides,
+    )
+    m = summary.metrics
+    for key in (
+        "questions",
+        "answer_correctness",
+        "rouge_l",
+        "recall_at_5",
+        "mrr_at_10",
+        "citation_validity",
+        "citation_support",
+        "answered_rate",
+        "abstention_recall",
+        "abstention_precision",
+    ):
+        value = m.get(key)
+        shown = "—" if value is None else (f"{value:.3f}" if isinstance(value, float) else value)
+        print(f"{key:22s} {shown}")
+    print(f"report: {args.out / 'report.md'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``docqa`` command."""
     args = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    commands = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat}
+    commands = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval}
     try:
         return commands[args.command](args)
     except DocQAError as exc:

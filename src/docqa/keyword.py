@@ -7,6 +7,7 @@ disagree with the vector store for long, and losing it loses nothing.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
 import tempfile
@@ -19,6 +20,9 @@ import numpy as np
 from docqa.lexical import keyword_tokens
 
 _META = "docqa-keyword.json"
+
+# bm25s logs routine progress at WARNING level; keep the user's terminal for real warnings.
+logging.getLogger("bm25s").setLevel(logging.ERROR)
 
 
 @dataclass

@@ -108,6 +108,8 @@ class Answer:
         standalone_question: The question after resolving references to earlier turns.
         timings: Seconds spent per stage: ``embed``, ``retrieve``, ``answer``, ``total``.
         retrieved: The chunks retrieval returned, best first (for inspection and evaluation).
+        abstention_reason: Why it abstained: ``"no evidence"``, ``"low confidence"`` or
+            ``"not named in the documents: ..."``; None when it answered.
     """
 
     question: str
@@ -118,6 +120,7 @@ class Answer:
     standalone_question: str
     timings: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[RetrievedChunk, ...] = ()
+    abstention_reason: str | None = None
 
     @property
     def plain_text(self) -> str:
