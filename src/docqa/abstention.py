@@ -51,6 +51,7 @@ FEATURES = (
     "focus_coverage_evidence",
     "ask_coverage_sentence",
     "ask_coverage_evidence",
+    "similarity_above_mean",
 )
 
 _YEAR_OR_DATE = re.compile(
@@ -81,15 +82,24 @@ def _answer_type_match(question: str, text: str) -> float:
     return 1.0
 
 
+def _new_names(question: str, answer: str) -> list[tuple[str, ...]]:
+    """Capitalised phrases of the answer that the question does not already name."""
+    asked = set(words(question))
+    return [p for p in named_phrases(answer) if not set(p) <= asked]
+
+
 def missing_answer_type(question: str, answer: str) -> str | None:
     """What the answer lacks when the question demands an amount or a date, else None.
 
     A rule, checked on ClapNQ (see README): "How many troops ...?" is not answered by sentences
-    without any number, nor "On what date ...?" by sentences without any date.
+    without any number, "On what date ...?" by sentences without any date, nor "Who ...?" by
+    sentences that name no one the question has not already named.
     """
     q = question.casefold()
     if re.search(r"\bhow (many|much)\b", q) and not _QUANTITY.search(answer):
         return "an amount"
+    if re.match(r"\s*(who|whom|whose)\b", q) and not _new_names(question, answer):
+        return "a name"
     # Plain "when" is left out: on ClapNQ its answers are as often events ("when a customer
     # orders") as dates.
     if re.search(r"\b(what|which) (year|date|day|month)\b", q) and not _YEAR_OR_DATE.search(answer):
@@ -156,6 +166,9 @@ def extract_features(
         "focus_coverage_evidence": term_coverage(focus, evidence),
         "ask_coverage_sentence": term_coverage(ask, best.text),
         "ask_coverage_evidence": term_coverage(ask, evidence),
+        # Relative, not absolute: how far the best sentence stands out from the rest of the
+        # evidence, which carries over between corpora better than a raw cosine does.
+        "similarity_above_mean": best.similarity - sum(s.similarity for s in scored) / len(scored),
     }
 
 
