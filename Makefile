@@ -11,8 +11,9 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install run test lint typecheck pytest eval eval-bench clean
+.PHONY: install run chat test lint typecheck pytest eval eval-bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +24,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The web UI on http://127.0.0.1:7860; it indexes corpus/ in the background on first start.
 run: install
+	$(BIN)/python app.py
+
+# The terminal chat, for those who prefer it.
+chat: install
 	$(BIN)/docqa ingest
 	$(BIN)/docqa chat
 

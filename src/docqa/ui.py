@@ -1,0 +1,268 @@
+"""The docqa web UI: a thin Gradio layer over ``DocQA`` (chat with sources, document library).
+
+Run ``python app.py`` (or ``python -m docqa.ui``) and open http://127.0.0.1:7860. The server
+starts at once and indexes the corpus in a background thread; the page shows the progress.
+Everything taken from documents or questions is HTML-escaped before it is shown.
+API: ``gradio_client.Client(url).predict("Who is Tom Goffus?", "[]", api_name="/ask")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from docqa import library  # noqa: E402
+from docqa.api import DocQA  # noqa: E402
+from docqa.errors import DocQAError  # noqa: E402
+from docqa.ui_render import (  # noqa: E402
+    CSS,
+    EXAMPLES,
+    SOURCES_EMPTY,
+    SOURCES_WAIT,
+    answer_to_dict,
+    md_escape,
+    render_documents,
+    render_sources,
+    render_status,
+    stream_pieces,
+)
+
+
+class Library:
+    """The ``DocQA`` behind the page, its background indexing and a lock around index writes."""
+
+    def __init__(self, qa: DocQA) -> None:
+        self.qa = qa
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self.status = "Indexing the documents…"
+        self.failed = False
+
+    def start_indexing(self) -> threading.Thread:
+        """Index the corpus in a background thread (the page stays usable meanwhile)."""
+        thread = threading.Thread(target=self._index, name="docqa-index", daemon=True)
+        thread.start()
+        return thread
+
+    def _index(self) -> None:
+        def progress(done: int, total: int) -> None:
+            self.status = f"Indexing the documents… {done:,} of {total:,} passages embedded"
+
+        try:
+            with self.lock:
+                report = self.qa.ingest(on_progress=progress)
+            self.status = f"Ready. Index: {report.summary()}"
+        except DocQAError as exc:
+            self.failed = True
+            self.status = f"Indexing failed: {exc}"
+        finally:
+            self.ready.set()
+
+    def status_html(self) -> str:
+        """The status line for the page."""
+        kind = "error" if self.failed else ("ready" if self.ready.is_set() else "busy")
+        return render_status(self.status, kind)
+
+    def documents_view(self) -> tuple[str, Any]:
+        """The document table and the choices of the delete dropdown."""
+        docs = library.list_documents(self.qa) if self.ready.is_set() else []
+        sources = [d.source for d in docs]
+        return render_documents(docs), gr.Dropdown(choices=sources, value=None)
+
+    def ask(self, question: str, turns: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        """Answer as a dict (``answer_to_dict``); waits for indexing (up to 10 minutes)."""
+        if not self.ready.wait(timeout=600) or self.failed:
+            raise gr.Error(self.status)
+        try:
+            with self.lock:
+                answer = self.qa.ask(question, history=list(turns))
+        except DocQAError as exc:
+            raise gr.Error(str(exc)) from None
+        return answer_to_dict(answer) | {"_answer": answer}
+
+
+def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
+    """Build the Gradio app over ``qa``; with ``index_on_start`` it indexes in the background."""
+    lib = Library(qa)
+    if index_on_start:
+        lib.start_indexing()
+    else:
+        lib.status = "Ready."
+        lib.ready.set()
+
+    def respond(message: str, chat: list[Any], turns: list[tuple[str, str]]) -> Iterator[Any]:
+        question = (message or "").strip()
+        if not question:
+            yield chat, gr.skip(), turns, ""
+            return
+        chat = [*chat, {"role": "user", "content": md_escape(question)}]
+        if not lib.ready.is_set():
+            busy = f"⏳ {lib.status} Ask again in a moment."
+            yield [*chat, {"role": "assistant", "content": md_escape(busy)}], gr.skip(), turns, ""
+            return
+        try:
+            result = lib.ask(question, turns)
+        except gr.Error as exc:
+            note = f"⚠️ {exc.message}"
+            yield [*chat, {"role": "assistant", "content": md_escape(note)}], gr.skip(), turns, ""
+            return
+        answer = result["_answer"]
+        prefix = "ℹ️ " if answer.abstained else ""
+        for i, piece in enumerate(stream_pieces(answer.text)):
+            reply = {"role": "assistant", "content": md_escape(prefix + piece)}
+            yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""
+            time.sleep(0.03)
+        yield gr.skip(), render_sources(answer), [*turns, (question, answer.text)], ""
+
+    def ask_api(question: str, history_json: str = "[]") -> dict[str, Any]:
+        """Answer ``question``; ``history_json`` is a JSON list of [question, answer] pairs."""
+        try:
+            pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
+        except (ValueError, TypeError):
+            raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
+        result = lib.ask(question, pairs)
+        result.pop("_answer")
+        return result
+
+    def upload(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not files:
+            return (
+                render_status("Choose one or more files first.", "error"),
+                *lib.documents_view(),
+            )
+        lib.ready.wait(timeout=600)
+
+        def on_progress(done: int, total: int) -> None:
+            progress((done, total), desc="Embedding passages", unit="passages")
+
+        with lib.lock:
+            result = library.add_files(qa, [Path(f) for f in files], on_progress=on_progress)
+        lines = [f"Added {name}" for name in result.accepted]
+        lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
+        kind = "error" if result.rejected else "ready"
+        return (render_status("\n".join(lines), kind), *lib.documents_view())
+
+    def delete(source: str | None) -> tuple[Any, ...]:
+        if not source:
+            return (render_status("Pick a document to delete.", "error"), *lib.documents_view())
+        try:
+            with lib.lock:
+                library.remove_document(qa, source)
+        except DocQAError as exc:
+            return (render_status(str(exc), "error"), *lib.documents_view())
+        return (render_status(f"Deleted {source}", "ready"), *lib.documents_view())
+
+    def tick() -> tuple[Any, ...]:
+        return (lib.status_html(), *lib.documents_view(), gr.Timer(active=not lib.ready.is_set()))
+
+    with gr.Blocks(title="docqa — ask your documents") as demo:
+        gr.HTML(
+            '<div class="docqa-header"><h1>docqa</h1><p>Answers from your documents, every '
+            "sentence cited — or an honest “not in the documents”.</p></div>"
+        )
+        status = gr.HTML(lib.status_html(), elem_id="docqa-status")
+        timer = gr.Timer(1.0, active=True)
+        turns = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        elem_id="docqa-chat",
+                        label="Conversation",
+                        height=440,
+                        sanitize_html=True,
+                        allow_tags=False,
+                        feedback_options=None,
+                        buttons=["copy"],
+                        placeholder="Ask a question about your documents.",
+                    )
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="e.g. Who led the Iraqi delegation?",
+                            show_label=False,
+                            scale=5,
+                            elem_id="docqa-question",
+                            max_lines=4,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="docqa-ask")
+                    gr.Examples(EXAMPLES, inputs=[box], label="Try")
+                    clear = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2):
+                    sources = gr.HTML(SOURCES_EMPTY, label="Sources", elem_id="docqa-sources")
+            with gr.Tab("Documents", id="documents"):
+                files = gr.File(
+                    label="Add documents (.txt .md .html .htm .pdf .docx .jsonl, ≤ 20 MB each)",
+                    file_count="multiple",
+                    type="filepath",
+                    elem_id="docqa-upload",
+                )
+                add = gr.Button("Add to library", variant="primary", elem_id="docqa-add")
+                upload_status = gr.HTML(elem_id="docqa-upload-status")
+                docs = gr.HTML(elem_id="docqa-documents")
+                with gr.Row():
+                    pick = gr.Dropdown(label="Document", choices=[], scale=4, interactive=True)
+                    remove = gr.Button("Delete document", variant="stop", scale=1)
+
+        outs = [chat, sources, turns, box]
+        box.submit(respond, [box, chat, turns], outs, api_visibility="private")
+        send.click(respond, [box, chat, turns], outs, api_visibility="private")
+        clear.click(
+            lambda: ([], SOURCES_EMPTY, []), None, [chat, sources, turns], api_visibility="private"
+        )
+        add.click(upload, [files], [upload_status, docs, pick], api_name="upload").then(
+            lambda: None, None, [files], api_visibility="private"
+        )
+        remove.click(delete, [pick], [upload_status, docs, pick], api_name="delete")
+        timer.tick(tick, None, [status, docs, pick, timer], api_visibility="private")
+        demo.load(tick, None, [status, docs, pick, timer], api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> None:
+    """Serve ``demo`` on ``host:port`` (never shared publicly)."""
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        prevent_thread_lock=not block,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        footer_links=["api"],
+        max_file_size="40mb",
+        quiet=not block,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: ``python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]``."""
+    parser = argparse.ArgumentParser(description="docqa web UI")
+    parser.add_argument("--host", default=os.environ.get("DOCQA_UI_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DOCQA_UI_PORT", "7860")))
+    parser.add_argument("--corpus", help="corpus folder (default: DOCQA_CORPUS_DIR or corpus)")
+    parser.add_argument("--index", help="index folder (default: DOCQA_INDEX_DIR or .docqa)")
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.corpus:
+        overrides["corpus_dir"] = args.corpus
+    if args.index:
+        overrides["index_dir"] = args.index
+    try:
+        qa = DocQA(**overrides)
+    except DocQAError as exc:
+        raise SystemExit(f"docqa: {exc}") from None
+    launch(build_app(qa), args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""HTML and text rendering for the web UI: every piece taken from a document or a question is
+escaped here before the page shows it."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from docqa import library
+from docqa.models import Answer
+
+EXAMPLES = [
+    "Who led the Iraqi delegation?",
+    "When was the NATO Mission in Iraq established?",
+    "What is Tom Goffus's role?",
+]
+SOURCES_EMPTY = '<div class="docqa-empty">Sources of the answer appear here.</div>'
+SOURCES_WAIT = '<div class="docqa-empty">Collecting the sources…</div>'
+
+CSS = """
+.docqa-header h1 {margin: 0; font-size: 1.6rem;}
+.docqa-header p {margin: 0.2rem 0 0; opacity: 0.8;}
+.docqa-status {padding: 0.4rem 0.8rem; border-radius: 6px; font-size: 0.9rem;
+  white-space: pre-line;}
+.docqa-status.busy {background: #fff7e0; color: #6b4e00;}
+.docqa-status.ready {background: #e8f6ec; color: #1d5a2e;}
+.docqa-status.error {background: #fdecec; color: #8a1f1f;}
+.docqa-source {border: 1px solid #d8dce6; border-radius: 8px; padding: 0.6rem 0.8rem;
+  margin-bottom: 0.6rem; background: #fafbfd; color: #1f2430;}
+.docqa-source-head {font-size: 0.92rem; margin-bottom: 0.3rem;}
+.docqa-num {display: inline-block; min-width: 1.8rem; font-weight: 700; color: #3552c4;}
+.docqa-loc {color: #5d6475; font-size: 0.82rem;}
+.docqa-passage {margin: 0; font-size: 0.9rem; line-height: 1.45; color: #2b3140;}
+.docqa-passage mark {background: #ffe680; color: #1f2430; padding: 0 2px; border-radius: 2px;}
+.docqa-abstain {border-left: 4px solid #c98a00; background: #fff7e0; color: #5a4200;
+  padding: 0.7rem 0.9rem; border-radius: 6px;}
+.docqa-empty {color: #7a8090; font-style: italic; padding: 0.6rem;}
+table.docqa-docs {width: 100%; border-collapse: collapse;}
+table.docqa-docs th, table.docqa-docs td {text-align: left; padding: 0.35rem 0.6rem;
+  border-bottom: 1px solid #e3e6ee;}
+"""
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")  # '<', '>', '&' become entities
+CONTEXT_CHARS = 100
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally by a Markdown + HTML renderer (the chatbot): no tags, no markup."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
+
+
+def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
+    """Growing prefixes of ``text``, a few words at a time (for a streamed reply)."""
+    parts = re.split(r"(\s+)", text)
+    for end in range(2 * words, len(parts), 2 * words):
+        yield "".join(parts[:end])
+    yield text
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The answer as JSON-ready data (what the ``/ask`` API endpoint returns)."""
+    return {
+        "text": answer.text,
+        "abstained": answer.abstained,
+        "abstention_reason": answer.abstention_reason,
+        "confidence": answer.confidence,
+        "standalone_question": answer.standalone_question,
+        "citations": [
+            {
+                "number": c.number,
+                "doc_id": c.doc_id,
+                "source": c.source,
+                "title": c.title,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+                "score": c.score,
+                "page": c.page,
+            }
+            for c in answer.citations
+        ],
+    }
+
+
+def _passage(answer: Answer, index: int) -> str:
+    """The cited quote, marked, inside ~200 characters of its chunk (all escaped)."""
+    c = answer.citations[index]
+    for r in answer.retrieved:
+        ch = r.chunk
+        if ch.doc_id == c.doc_id and ch.start <= c.start and c.end <= ch.end:
+            a, b = c.start - ch.start, c.end - ch.start
+            before, after = ch.text[max(0, a - CONTEXT_CHARS) : a], ch.text[b : b + CONTEXT_CHARS]
+            if a > CONTEXT_CHARS:
+                before = "…" + before.split(" ", 1)[-1]
+            if len(ch.text) - b > CONTEXT_CHARS:
+                after = after.rsplit(" ", 1)[0] + "…"
+            break
+    else:
+        before = after = ""
+    e = html.escape
+    return f"{e(before)}<mark>{e(c.quote)}</mark>{e(after)}"
+
+
+def render_sources(answer: Answer) -> str:
+    """The sources panel: one card per citation, or a notice when the answer abstained."""
+    e = html.escape
+    if answer.abstained:
+        reason = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
+        return (
+            '<div class="docqa-abstain"><b>No answer in the documents.</b> '
+            f"docqa found no passage that answers this question{e(reason)}. "
+            "Try rephrasing, or add a document that covers it.</div>"
+        )
+    cards = []
+    for i, c in enumerate(answer.citations):
+        where = f"page {c.page}" if c.page is not None else f"chars {c.start}–{c.end}"
+        cards.append(
+            f'<div class="docqa-source"><div class="docqa-source-head">'
+            f'<span class="docqa-num">[{c.number}]</span> <b>{e(c.title)}</b> '
+            f'<span class="docqa-loc">{e(c.source)} · {e(where)}</span></div>'
+            f'<p class="docqa-passage">{_passage(answer, i)}</p></div>'
+        )
+    return '<div class="docqa-sources">' + "".join(cards) + "</div>"
+
+
+def render_documents(docs: Sequence[library.DocumentInfo]) -> str:
+    """The document list as an escaped HTML table."""
+    if not docs:
+        return '<div class="docqa-empty">No documents indexed yet.</div>'
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(d.source)}</td><td>{e(d.title)}</td><td>{d.chunks}</td></tr>" for d in docs
+    )
+    return (
+        '<table class="docqa-docs"><thead><tr><th>File</th><th>Title</th><th>Passages</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def render_status(message: str, kind: str) -> str:
+    """A status line (``kind``: busy, ready or error), escaped."""
+    return f'<div class="docqa-status {html.escape(kind)}">{html.escape(message)}</div>'
