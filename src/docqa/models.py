@@ -95,6 +95,14 @@ class RetrievedChunk:
 
 
 @dataclass(frozen=True)
+class DroppedSentence:
+    """A generated sentence the grounding guard removed because no document supports it."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``DocQA.ask`` returns.
 
@@ -110,6 +118,8 @@ class Answer:
         retrieved: The chunks retrieval returned, best first (for inspection and evaluation).
         abstention_reason: Why it abstained: ``"no evidence"``, ``"low confidence"`` or
             ``"not named in the documents: ..."``; None when it answered.
+        dropped: Generated sentences the grounding guard removed (``llm`` answerer only).
+        answerer: ``"extractive"`` or ``"llm"``.
     """
 
     question: str
@@ -121,6 +131,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[RetrievedChunk, ...] = ()
     abstention_reason: str | None = None
+    dropped: tuple[DroppedSentence, ...] = ()
+    answerer: str = "extractive"
 
     @property
     def plain_text(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from docqa.errors import ConfigurationError
@@ -79,6 +79,32 @@ class Settings(BaseSettings):
         le=1.0,
         description="Answer only when the estimated probability of support reaches this; "
         "None uses the calibrated default.",
+    )
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description="'extractive' (document sentences, no model) or 'llm' (a chat model's answer, "
+        "every sentence verified by the grounding guard).",
+    )
+    llm_provider: Literal["openai", "ollama", "llamacpp"] = Field(
+        "llamacpp",
+        description="'openai' (any OpenAI-compatible server), 'ollama', or 'llamacpp' "
+        "(a local GGUF file run in-process).",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Server URL, e.g. http://127.0.0.1:8080/v1 (OPENAI_BASE_URL also works)."
+    )
+    llm_model: str | None = Field(None, description="Model name the server knows.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key (OPENAI_API_KEY also works; local servers need none)."
+    )
+    llm_model_path: Path | None = Field(
+        None, description="GGUF file for 'llamacpp' (default: the bundled SmolLM2-135M-Instruct)."
+    )
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_max_tokens: int = Field(200, ge=16, le=4096, description="Longest generated answer.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the model.")
+    llm_sources: int = Field(
+        3, ge=1, le=20, description="Retrieved chunks shown to the model as numbered sources."
     )
     max_question_chars: int = Field(
         2000, ge=10, description="Longer questions are refused with a clear error."

@@ -24,6 +24,7 @@ import gradio as gr  # noqa: E402
 from docqa import library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
+from docqa.models import Answer  # noqa: E402
 from docqa.ui_render import (  # noqa: E402
     CSS,
     EXAMPLES,
@@ -32,6 +33,7 @@ from docqa.ui_render import (  # noqa: E402
     answer_to_dict,
     md_escape,
     render_documents,
+    render_dropped,
     render_sources,
     render_status,
     stream_pieces,
@@ -81,14 +83,22 @@ class Library:
 
     def ask(self, question: str, turns: Sequence[tuple[str, str]]) -> dict[str, Any]:
         """Answer as a dict (``answer_to_dict``); waits for indexing (up to 10 minutes)."""
+        answer = None
+        for item in self.ask_stream(question, turns):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer_to_dict(answer) | {"_answer": answer}
+
+    def ask_stream(self, question: str, turns: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
+        """Text as it is written, then the final ``Answer`` (see ``DocQA.ask_stream``)."""
         if not self.ready.wait(timeout=600) or self.failed:
             raise gr.Error(self.status)
         try:
             with self.lock:
-                answer = self.qa.ask(question, history=list(turns))
+                yield from self.qa.ask_stream(question, history=list(turns))
         except DocQAError as exc:
             raise gr.Error(str(exc)) from None
-        return answer_to_dict(answer) | {"_answer": answer}
 
 
 def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
@@ -110,19 +120,35 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
             busy = f"⏳ {lib.status} Ask again in a moment."
             yield [*chat, {"role": "assistant", "content": md_escape(busy)}], gr.skip(), turns, ""
             return
+        answer: Answer | None = None
+        draft = ""
         try:
-            result = lib.ask(question, turns)
+            for item in lib.ask_stream(question, turns):
+                if isinstance(item, Answer):
+                    answer = item
+                elif qa.settings.answerer == "llm":
+                    # The model's words as they arrive, marked as not yet verified.
+                    draft += item
+                    reply = {"role": "assistant", "content": md_escape(draft) + " …"}
+                    yield [*chat, reply], SOURCES_WAIT, turns, ""
         except gr.Error as exc:
             note = f"⚠️ {exc.message}"
             yield [*chat, {"role": "assistant", "content": md_escape(note)}], gr.skip(), turns, ""
             return
-        answer = result["_answer"]
+        assert answer is not None
         prefix = "ℹ️ " if answer.abstained else ""
-        for i, piece in enumerate(stream_pieces(answer.text)):
-            reply = {"role": "assistant", "content": md_escape(prefix + piece)}
-            yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""
-            time.sleep(0.03)
-        yield gr.skip(), render_sources(answer), [*turns, (question, answer.text)], ""
+        if answer.answerer == "extractive":
+            for i, piece in enumerate(stream_pieces(answer.text)):
+                reply = {"role": "assistant", "content": md_escape(prefix + piece)}
+                yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""
+                time.sleep(0.03)
+        final = md_escape(prefix + answer.text) + render_dropped(answer)
+        yield (
+            [*chat, {"role": "assistant", "content": final}],
+            render_sources(answer),
+            [*turns, (question, answer.text)],
+            "",
+        )
 
     def ask_api(question: str, history_json: str = "[]") -> dict[str, Any]:
         """Answer ``question``; ``history_json`` is a JSON list of [question, answer] pairs."""

@@ -80,6 +80,8 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
             }
             for c in answer.citations
         ],
+        "answerer": answer.answerer,
+        "dropped": [{"text": d.text, "reason": d.reason} for d in answer.dropped],
     }
 
 
@@ -141,3 +143,11 @@ def render_documents(docs: Sequence[library.DocumentInfo]) -> str:
 def render_status(message: str, kind: str) -> str:
     """A status line (``kind``: busy, ready or error), escaped."""
     return f'<div class="docqa-status {html.escape(kind)}">{html.escape(message)}</div>'
+
+
+def render_dropped(answer: Answer) -> str:
+    """Generated sentences the guard removed, struck out under the answer (markdown, escaped)."""
+    if not answer.dropped:
+        return ""
+    lines = [f"- ~~{md_escape(d.text)}~~ ({md_escape(d.reason)})" for d in answer.dropped]
+    return "\n\n*Removed — not supported by the documents:*\n" + "\n".join(lines)

@@ -1,0 +1,104 @@
+"""The generative answer path: prompt a chat model, stream its words, verify every sentence.
+
+What the model writes is shown as it arrives but is provisional: the final ``Answer`` holds only
+the sentences the grounding guard verified, each cited with an exact document quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from docqa.errors import DocQAError
+from docqa.guard import Evidence, GuardResult, verify_answer
+from docqa.models import Chunk, Citation, DroppedSentence
+from docqa.prompting import build_messages
+
+
+def evidence_of(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> list[Evidence]:
+    """Every sentence of ``chunks`` with its stored vector (chunks without vectors are left out)."""
+    out: list[Evidence] = []
+    for chunk in chunks:
+        rows = vectors.get(chunk.chunk_id)
+        if rows is None:
+            continue
+        out.extend(
+            Evidence(chunk, span, row) for span, row in zip(chunk.sentences, rows, strict=True)
+        )
+    return out
+
+
+def stream_generation(
+    chat: BaseChatModel,
+    question: str,
+    sources: Sequence[Chunk],
+    history: Sequence[tuple[str, str]],
+) -> Iterator[str]:
+    """The model's words as they are written.
+
+    Raises:
+        DocQAError: when the model or its server fails, naming what to check.
+    """
+    messages = build_messages(question, sources, history)
+    try:
+        for chunk in chat.stream(messages):
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            if text:
+                yield text
+    except DocQAError:
+        raise
+    except Exception as exc:  # provider clients raise many types (connection, auth, timeout)
+        raise DocQAError(
+            f"The language model failed: {type(exc).__name__}: {str(exc)[:200]}. Check that the "
+            "server is running and DOCQA_LLM_BASE_URL / DOCQA_LLM_MODEL are right, or use "
+            "DOCQA_ANSWERER=extractive."
+        ) from None
+
+
+def verify(
+    generated: str,
+    sources: Sequence[Chunk],
+    vectors: Mapping[str, np.ndarray],
+    embedder: Embeddings,
+) -> GuardResult:
+    """Run the grounding guard over a generated answer."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+
+    return verify_answer(generated, sources, evidence_of(sources, vectors), embed)
+
+
+def compose_verified(
+    result: GuardResult,
+) -> tuple[str, tuple[Citation, ...], tuple[DroppedSentence, ...]]:
+    """Answer text with the guard's own ``[n]`` markers, exact citations, and what was dropped."""
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for sentence in result.kept:
+        evidence = sentence.evidence
+        assert evidence is not None  # kept sentences always carry their evidence
+        chunk = evidence.chunk
+        key = (chunk.doc_id, *evidence.span)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            citations.append(
+                Citation(
+                    number=numbers[key],
+                    doc_id=chunk.doc_id,
+                    source=chunk.source,
+                    title=chunk.title,
+                    start=evidence.span[0],
+                    end=evidence.span[1],
+                    quote=evidence.text,
+                    score=round(sentence.similarity, 4),
+                    page=chunk.page,
+                )
+            )
+        parts.append(f"{sentence.text} [{numbers[key]}]")
+    dropped = tuple(DroppedSentence(s.text, s.reason) for s in result.dropped)
+    return " ".join(parts), tuple(citations), dropped
