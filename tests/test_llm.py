@@ -220,3 +220,14 @@ def test_llamacpp_provider_with_a_missing_file_names_the_setting(tmp_path: Path)
     settings = load_settings(llm_provider="llamacpp", llm_model_path=tmp_path / "none.gguf")
     with pytest.raises(ConfigurationError, match="DOCQA_LLM_MODEL_PATH"):
         load_chat_model(settings)
+
+
+def test_a_base_url_alone_implies_an_openai_compatible_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    chat = load_chat_model(load_settings(llm_base_url="http://127.0.0.1:9/v1"))
+    assert type(chat).__name__ == "ChatOpenAI"
+    local = load_chat_model(load_settings())
+    assert type(local).__name__ == "LlamaCppChat"

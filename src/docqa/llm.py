@@ -110,13 +110,20 @@ class LlamaCppChat(BaseChatModel):
                 yield chunk
 
 
+def _implied_provider(settings: Settings) -> str:
+    """With no provider named, a server URL or an OpenAI key means an OpenAI-compatible server."""
+    remote = settings.llm_base_url or settings.llm_api_key
+    env = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")
+    return "openai" if remote or env else "llamacpp"
+
+
 def load_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model ``settings`` choose.
 
     Raises:
         ConfigurationError: naming the missing package, key or model file and how to fix it.
     """
-    provider = settings.llm_provider
+    provider = settings.llm_provider or _implied_provider(settings)
     if provider == "openai":
         try:
             from langchain_openai import ChatOpenAI

@@ -85,10 +85,11 @@ class Settings(BaseSettings):
         description="'extractive' (document sentences, no model) or 'llm' (a chat model's answer, "
         "every sentence verified by the grounding guard).",
     )
-    llm_provider: Literal["openai", "ollama", "llamacpp"] = Field(
-        "llamacpp",
+    llm_provider: Literal["openai", "ollama", "llamacpp"] | None = Field(
+        None,
         description="'openai' (any OpenAI-compatible server), 'ollama', or 'llamacpp' "
-        "(a local GGUF file run in-process).",
+        "(a local GGUF file run in-process). Unset: 'openai' when a base URL or an OpenAI key "
+        "is given, else 'llamacpp'.",
     )
     llm_base_url: str | None = Field(
         None, description="Server URL, e.g. http://127.0.0.1:8080/v1 (OPENAI_BASE_URL also works)."
