@@ -84,9 +84,10 @@ def _load_and_chunk(
     chunk_chars: int,
     overlap: int,
     claimed: dict[str, str],
+    max_file_bytes: int,
 ) -> tuple[list[str], list[Chunk]]:
     """Documents and chunks of one file; doc ids already claimed by another file are skipped."""
-    documents = load_file(file)
+    documents = load_file(file, max_file_bytes=max_file_bytes)
     doc_ids: list[str] = []
     chunks: list[Chunk] = []
     for document in documents:
@@ -116,6 +117,7 @@ def sync_corpus(
     chunk_chars: int,
     overlap: int,
     batch_size: int = 64,
+    max_file_bytes: int = 20 * 1024 * 1024,
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[IngestReport, KeywordIndex]:
@@ -147,7 +149,9 @@ def sync_corpus(
                     unchanged.append(file.source)
                 continue
             try:
-                doc_ids, chunks = _load_and_chunk(file, chunk_chars, overlap, claimed)
+                doc_ids, chunks = _load_and_chunk(
+                    file, chunk_chars, overlap, claimed, max_file_bytes
+                )
             except DocumentError as exc:
                 log.warning("skipped %s: %s", file.source, exc)
                 skipped.append(SkippedFile(file.source, str(exc)))

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         "local sentence-transformers model folder. Never downloaded.",
     )
     embedding_batch_size: int = Field(64, ge=1, description="Texts per embedding batch at ingest.")
+    max_file_mb: float = Field(
+        20.0,
+        gt=0,
+        description="Larger corpus files are skipped with a message (embedding a 50 MB file "
+        "would take hours on a CPU).",
+    )
     chunk_chars: int = Field(1000, ge=200, le=8000, description="Maximum characters per chunk.")
     chunk_overlap_sentences: int = Field(
         1, ge=0, le=5, description="Sentences shared by consecutive chunks."
