@@ -37,12 +37,14 @@ from docqa.manifest import Manifest
 from docqa.models import Answer, Citation, DroppedSentence, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
-from docqa.store import ChunkStore
+from docqa.store import ChunkStore, connect
 
 if TYPE_CHECKING:
     from docqa.langchain_retriever import DocQARetriever
 
 History = Sequence[tuple[str, "str | Answer"]]
+
+_GENERATION_CHECK_SECONDS = 1.0
 
 
 class DocQA:
@@ -81,6 +83,7 @@ class DocQA:
         self._paths = IndexPaths(self.settings.index_dir)
         self._keyword: KeywordIndex | None = None
         self._index_verified = False
+        self._checked_generation = time.monotonic()
 
     # ---- components, built on first use --------------------------------------------------
     @property
@@ -95,9 +98,8 @@ class DocQA:
     def store(self) -> ChunkStore:
         """The Chroma-backed chunk store."""
         s = self.settings
-        return ChunkStore(
-            s.index_dir, s.collection, self._model_identity, client=self._chroma_client
-        )
+        client = self._chroma_client or connect(s.index_dir, s.chroma_url)
+        return ChunkStore(s.index_dir, s.collection, self._model_identity, client=client)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -114,6 +116,12 @@ class DocQA:
         return self._abstention or default_model()
 
     def _keyword_index(self) -> KeywordIndex:
+        # Another instance may ingest into the same store: look at its generation token now and
+        # then (a cheap metadata read) and rebuild the derived keyword cache when it moved.
+        now = time.monotonic()
+        if now - self._checked_generation > _GENERATION_CHECK_SECONDS:
+            self.store.refresh()
+            self._checked_generation = now
         if self._keyword is None or self._keyword.generation != self.store.generation:
             loaded = KeywordIndex.load(self._paths.keyword)
             if loaded is None or loaded.generation != self.store.generation:
@@ -174,7 +182,10 @@ class DocQA:
         if self._index_verified:
             return True
         if not self._paths.manifest.exists():
-            return False
+            # With a shared server, another instance may have built the index: it is there when
+            # the collection holds chunks, even though this instance has no manifest.
+            self._index_verified = bool(self.settings.chroma_url) and self.store.count() > 0
+            return self._index_verified
         Manifest.load(self._paths.manifest)  # raises, naming `--rebuild`, when incompatible
         self._index_verified = True  # read once: the manifest can be large, questions many
         return True

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     index_dir: Path = Field(
         Path(".docqa"), description="Folder holding the Chroma store, keyword index and manifest."
     )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (http://host:8000) shared by many docqa instances; "
+        "unset: an embedded store in index_dir.",
+    )
     collection: str = Field(
         "docqa",
         description="Chroma collection name (3-60 characters: letters, digits, '.', '_', '-').",

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -33,6 +34,37 @@ def _decode_spans(value: str) -> tuple[Span, ...]:
         return ()
     pairs = (item.split(",") for item in value.split(";"))
     return tuple((int(s), int(e)) for s, e in pairs)
+
+
+def connect(index_dir: Path, chroma_url: str | None = None) -> Any:
+    """A Chroma client: embedded (``PersistentClient`` in ``index_dir/chroma``) or, given a URL,
+    the HTTP client of a Chroma server shared by many docqa instances.
+
+    Raises:
+        IndexError_: when the server cannot be reached, naming the URL to check.
+    """
+    import chromadb
+
+    settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    if not chroma_url:
+        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+    url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+    if not url.hostname:
+        raise IndexError_(f"DOCQA_CHROMA_URL={chroma_url!r} is not a URL like http://host:8000.")
+    try:
+        client = chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=settings,
+        )
+        client.heartbeat()
+    except Exception as exc:  # connection errors come in many types
+        raise IndexError_(
+            f"Cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}). Start it "
+            "(`chroma run --path DIR --port 8000`) or fix DOCQA_CHROMA_URL."
+        ) from None
+    return client
 
 
 def chunk_to_record(chunk: Chunk) -> dict[str, Any]:
@@ -81,13 +113,8 @@ class ChunkStore:
         model_identity: str,
         client: Any | None = None,
     ) -> None:
-        import chromadb
-
         if client is None:
-            client = chromadb.PersistentClient(
-                path=str(index_dir / "chroma"),
-                settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
-            )
+            client = connect(index_dir)
         self._client = client
         meta = {"docqa_schema": SCHEMA_VERSION, "docqa_model": model_identity}
         # embedding_function=None: Chroma's default embedder downloads a model; we always
@@ -146,7 +173,7 @@ class ChunkStore:
             self._sentences.upsert(
                 ids=sent_ids[i : i + _BATCH],
                 embeddings=np.asarray(sent_vecs[i : i + _BATCH], dtype=np.float32),
-                metadatas=sent_meta[i : i + _BATCH],  # type: ignore[arg-type]
+                metadatas=sent_meta[i : i + _BATCH],
             )
         for i in range(0, len(chunks), _BATCH):
             batch = chunks[i : i + _BATCH]
