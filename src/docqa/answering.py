@@ -6,6 +6,7 @@ the answer *is* its citation's quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,7 @@ ABSTENTION_TEXT = "The documents do not contain an answer to this question."
 """The one fixed sentence every abstention says (documented in README)."""
 
 _COVERAGE_WEIGHT = 0.25
+_FOOTNOTE = re.compile(r"\[(\d+)\]")
 _CHUNK_WEIGHT = 0.15
 
 
@@ -190,5 +192,8 @@ def compose_answer(sentences: Sequence[ScoredSentence]) -> tuple[str, tuple[Cita
         )
         # Newlines inside a quoted sentence would break the answer's layout; the quote itself
         # keeps them so it stays an exact copy of the document.
-        parts.append(f"{' '.join(quote.split())} [{number}]")
+        # A document's own footnote "[3]" must not pass for a citation marker in the answer:
+        # it is shown as "(3)" there, while the citation's quote stays an exact copy.
+        shown = _FOOTNOTE.sub(r"(\1)", " ".join(quote.split()))
+        parts.append(f"{shown} [{number}]")
     return " ".join(parts), tuple(citations)

@@ -165,6 +165,9 @@ def save_upload(corpus_dir: Path, name: str, data: bytes) -> tuple[Path, bool]:
     Returns:
         The final path, and False when an identical file was already there (nothing written).
     """
+    if safe_name(name) != name:
+        # The writer checks too, not only its callers: a path never escapes the corpus folder.
+        raise UploadError(f"unsafe file name {name!r}; upload the file by its plain name")
     corpus_dir.mkdir(parents=True, exist_ok=True)
     stem, suffix = Path(name).stem, Path(name).suffix
     temp = corpus_dir / f".upload-{uuid.uuid4().hex}{suffix}.part"
