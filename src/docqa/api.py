@@ -33,7 +33,7 @@ from docqa.errors import QuestionError
 from docqa.generative import compose_verified, stream_generation, verify
 from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
-from docqa.manifest import Manifest
+from docqa.manifest import Manifest, index_lock
 from docqa.models import Answer, Citation, DroppedSentence, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
@@ -158,18 +158,19 @@ class DocQA:
     ) -> IngestReport:
         """Sync the index with the corpus folder (incremental) and report what changed."""
         s = self.settings
-        report, keyword = sync_corpus(
-            s.corpus_dir,
-            self._paths,
-            self.store,
-            self.embedder,
-            chunk_chars=s.chunk_chars,
-            overlap=s.chunk_overlap_sentences,
-            batch_size=s.embedding_batch_size,
-            max_file_bytes=int(s.max_file_mb * 1024 * 1024),
-            progress=progress,
-            on_progress=on_progress,
-        )
+        with index_lock(self._paths.root):
+            report, keyword = sync_corpus(
+                s.corpus_dir,
+                self._paths,
+                self.store,  # opened under the lock: Chroma's first-time set-up must not race
+                self.embedder,
+                chunk_chars=s.chunk_chars,
+                overlap=s.chunk_overlap_sentences,
+                batch_size=s.embedding_batch_size,
+                max_file_bytes=int(s.max_file_mb * 1024 * 1024),
+                progress=progress,
+                on_progress=on_progress,
+            )
         self._keyword = keyword
         return report
 

@@ -29,6 +29,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="build or update the index from the corpus folder")
     ingest.add_argument("--corpus", type=Path, dest="sub_corpus", help="corpus folder")
+    ingest.add_argument("--index", type=Path, dest="sub_index", help="index folder")
     ingest.add_argument(
         "--rebuild", action="store_true", help="delete the index first and build it anew"
     )
@@ -62,8 +63,9 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     corpus = getattr(args, "sub_corpus", None) or args.corpus
     if corpus is not None:
         overrides["corpus_dir"] = corpus
-    if args.index is not None:
-        overrides["index_dir"] = args.index
+    index = getattr(args, "sub_index", None) or args.index
+    if index is not None:
+        overrides["index_dir"] = index
     return DocQA(**overrides)
 
 

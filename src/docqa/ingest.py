@@ -8,6 +8,7 @@ manifest moves on, so a crash at any point leaves an index the next run complete
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from docqa.chunking import chunk_document
 from docqa.documents import CorpusFile, load_file, scan_corpus
 from docqa.errors import DocumentError
 from docqa.keyword import KeywordIndex
-from docqa.manifest import FileEntry, Manifest, index_lock
+from docqa.manifest import FileEntry, Manifest
 from docqa.models import Chunk, IngestReport, SkippedFile
 from docqa.store import ChunkStore
 
@@ -121,73 +122,74 @@ def sync_corpus(
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[IngestReport, KeywordIndex]:
-    """Bring the index in line with ``corpus_dir`` and return what changed."""
+    """Bring the index in line with ``corpus_dir`` and return what changed.
+
+    The caller holds ``index_lock(paths.root)`` (see ``DocQA.ingest``): the store must be opened
+    under the lock too, since a first-time Chroma set-up races with another writer's.
+    """
     started = time.perf_counter()
-    with index_lock(paths.root):
-        files, skipped = scan_corpus(corpus_dir)
-        manifest = Manifest.load(paths.manifest)
-        signature = chunking_signature(chunk_chars, overlap)
-        rechunk_all = manifest.chunking != signature
-        new_manifest = Manifest(chunking=signature)
-        claimed = {d: src for src, e in manifest.files.items() for d in e.doc_ids}
-        added: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
-        pending: list[Chunk] = []
-        present = {f.source for f in files}
-        for source in manifest.files.keys() - present:
-            for doc_id in manifest.files[source].doc_ids:
-                claimed.pop(doc_id, None)
+    store.refresh()  # another writer may have changed the store while we waited for the lock
+    remove_leftovers(paths.root)
+    files, skipped = scan_corpus(corpus_dir)
+    manifest = Manifest.load(paths.manifest)
+    signature = chunking_signature(chunk_chars, overlap)
+    rechunk_all = manifest.chunking != signature
+    new_manifest = Manifest(chunking=signature)
+    claimed = {d: src for src, e in manifest.files.items() for d in e.doc_ids}
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    pending: list[Chunk] = []
+    present = {f.source for f in files}
+    for source in manifest.files.keys() - present:
+        for doc_id in manifest.files[source].doc_ids:
+            claimed.pop(doc_id, None)
 
-        for file in tqdm(files, desc="Reading", unit="file", disable=not progress, leave=False):
-            old = manifest.files.get(file.source)
-            if old is not None and old.sha256 == file.sha256 and not rechunk_all:
-                new_manifest.files[file.source] = old
-                if old.skipped_reason is not None:
-                    skipped.append(SkippedFile(file.source, old.skipped_reason))
-                else:
-                    unchanged.append(file.source)
-                continue
-            try:
-                doc_ids, chunks = _load_and_chunk(
-                    file, chunk_chars, overlap, claimed, max_file_bytes
-                )
-            except DocumentError as exc:
-                log.warning("skipped %s: %s", file.source, exc)
-                skipped.append(SkippedFile(file.source, str(exc)))
-                new_manifest.files[file.source] = FileEntry(file.sha256, skipped_reason=str(exc))
-                continue
-            new_manifest.files[file.source] = FileEntry(
-                file.sha256, doc_ids, [c.chunk_id for c in chunks]
-            )
-            (updated if old is not None and old.skipped_reason is None else added).append(
-                file.source
-            )
-            pending.extend(chunks)
+    for file in tqdm(files, desc="Reading", unit="file", disable=not progress, leave=False):
+        old = manifest.files.get(file.source)
+        if old is not None and old.sha256 == file.sha256 and not rechunk_all:
+            new_manifest.files[file.source] = old
+            if old.skipped_reason is not None:
+                skipped.append(SkippedFile(file.source, old.skipped_reason))
+            else:
+                unchanged.append(file.source)
+            continue
+        try:
+            doc_ids, chunks = _load_and_chunk(file, chunk_chars, overlap, claimed, max_file_bytes)
+        except DocumentError as exc:
+            log.warning("skipped %s: %s", file.source, exc)
+            skipped.append(SkippedFile(file.source, str(exc)))
+            new_manifest.files[file.source] = FileEntry(file.sha256, skipped_reason=str(exc))
+            continue
+        new_manifest.files[file.source] = FileEntry(
+            file.sha256, doc_ids, [c.chunk_id for c in chunks]
+        )
+        (updated if old is not None and old.skipped_reason is None else added).append(file.source)
+        pending.extend(chunks)
 
-        # Content-derived ids: a chunk already stored (from an earlier or interrupted run)
-        # costs no embedding work.
-        unique = list({c.chunk_id: c for c in pending}.values())
-        existing = store.existing_ids(c.chunk_id for c in unique)
-        to_embed = [c for c in unique if c.chunk_id not in existing]
-        if to_embed:
-            chunk_vecs, sentence_vecs = _embed_chunks(
-                to_embed, embedder, batch_size, progress, on_progress
-            )
-            store.add(to_embed, chunk_vecs, sentence_vecs)
+    # Content-derived ids: a chunk already stored (from an earlier or interrupted run)
+    # costs no embedding work.
+    unique = list({c.chunk_id: c for c in pending}.values())
+    existing = store.existing_ids(c.chunk_id for c in unique)
+    to_embed = [c for c in unique if c.chunk_id not in existing]
+    if to_embed:
+        chunk_vecs, sentence_vecs = _embed_chunks(
+            to_embed, embedder, batch_size, progress, on_progress
+        )
+        store.add(to_embed, chunk_vecs, sentence_vecs)
 
-        live = new_manifest.all_chunk_ids()
-        # Orphans of an interrupted run are in the store but in no manifest: they go too.
-        stale = (manifest.all_chunk_ids() | store.all_ids()) - live
-        if stale:
-            store.delete(sorted(stale))
-        removed = sorted(manifest.files.keys() - present)
-        changed = bool(to_embed or stale or added or updated or removed)
-        keyword = KeywordIndex.load(paths.keyword)
-        if changed or keyword is None or keyword.generation != store.generation:
-            generation = store.mark_changed() if changed else store.generation
-            keyword = rebuild_keyword_index(store, paths, generation)
-        new_manifest.save(paths.manifest)
+    live = new_manifest.all_chunk_ids()
+    # Orphans of an interrupted run are in the store but in no manifest: they go too.
+    stale = (manifest.all_chunk_ids() | store.all_ids()) - live
+    if stale:
+        store.delete(sorted(stale))
+    removed = sorted(manifest.files.keys() - present)
+    changed = bool(to_embed or stale or added or updated or removed)
+    keyword = KeywordIndex.load(paths.keyword)
+    if changed or keyword is None or keyword.generation != store.generation:
+        generation = store.mark_changed() if changed else store.generation
+        keyword = rebuild_keyword_index(store, paths, generation)
+    new_manifest.save(paths.manifest)
 
     report = IngestReport(
         added=tuple(added),
@@ -200,6 +202,22 @@ def sync_corpus(
         seconds=time.perf_counter() - started,
     )
     return report, keyword
+
+
+def remove_leftovers(root: Path, min_age_seconds: float = 60.0) -> None:
+    """Delete temporary files a killed process left behind (half-written manifests, keyword
+    staging folders). Only old ones: a reader may be saving a keyword cache right now."""
+    now = time.time()
+    for leftover in [*root.glob(".manifest-*"), *root.glob(".keyword-*")]:
+        try:
+            if now - leftover.stat().st_mtime < min_age_seconds:
+                continue
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def rebuild_keyword_index(store: ChunkStore, paths: IndexPaths, generation: str) -> KeywordIndex:
