@@ -4,11 +4,8 @@ only knows the URL and answers — and notices when the collection changes under
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,22 +14,17 @@ from langchain_core.embeddings import Embeddings
 
 from docqa import DocQA
 from docqa.errors import IndexError_
+from servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`chroma run` on a free loopback port, its data in a temporary folder."""
     chroma = Path(sys.executable).with_name("chroma")
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
@@ -41,17 +33,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, "chroma run exited during start-up"
-            assert time.monotonic() < deadline, "chroma run did not start in 60 s"
-            time.sleep(0.3)
+        wait_until_serving(f"{url}/api/v2/heartbeat", process, "chroma run", 60)
         yield url
     finally:
         process.terminate()
@@ -100,7 +82,7 @@ def test_a_second_instance_answers_from_the_server_and_sees_new_chunks(
 def test_an_unreachable_server_is_one_clear_error(tmp_path: Path, embedder: Embeddings) -> None:
     qa = DocQA(
         corpus_dir=tmp_path, index_dir=tmp_path / "i", embedder=embedder,
-        chroma_url=f"http://127.0.0.1:{_free_port()}",
+        chroma_url=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
     with pytest.raises(IndexError_, match="Cannot reach the Chroma server"):
         qa.ingest()

