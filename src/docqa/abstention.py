@@ -210,6 +210,8 @@ def unsupported_names(question: str, evidence: str) -> list[str]:
     raw_evidence = capitalised_phrases(evidence)
     evidence_phrases = named_phrases(evidence)
     evidence_words = set(words(evidence))
+    # Hyphenated words also count by their parts ("al-Araji" names "Araji").
+    evidence_words |= {part for word in evidence_words for part in word.split("-") if part}
     missing = []
     for raw, phrase in named_phrases_with_text(question, skip_first_word=True):
         if len(phrase) == 1:

@@ -218,7 +218,8 @@ def keyword_tokens(text: str) -> list[str]:
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Linking words count inside a name only when a capitalised word follows them.
 _CAPITALISED = re.compile(
-    r"\b[A-Z][\w’'-]*(?:\s+(?:(?:of|the|in|for)\s+)*(?:[A-Z][\w’'-]*|al-\w+))*"
+    # Not inside a word: "al-Araji" is one name, not "Araji" after a hyphen.
+    r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+(?:(?:of|the|in|for)\s+)*(?:[A-Z][\w’'-]*|al-\w+))*"
 )
 
 
