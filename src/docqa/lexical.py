@@ -219,7 +219,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Linking words count inside a name only when a capitalised word follows them.
 _CAPITALISED = re.compile(
     # Not inside a word: "al-Araji" is one name, not "Araji" after a hyphen.
-    r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+(?:(?:of|the|in|for)\s+)*(?:[A-Z][\w’'-]*|al-\w+))*"
+    r"(?<![\w’'-])(?:[A-Z]|al-[A-Z])[\w’'-]*"
+    r"(?:\s+(?:(?:of|the|in|for)\s+)*(?:[A-Z][\w’'-]*|al-\w+))*"
 )
 
 
