@@ -1,11 +1,13 @@
-"""Helpers for tests that start a real server process on a loopback port."""
+"""Helpers for tests that start real docqa or server processes."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -30,3 +32,10 @@ def wait_until_serving(
         assert process.poll() is None, f"{name} exited during start-up"
         assert time.monotonic() < deadline, f"{name} did not start in {seconds:.0f} s"
         time.sleep(0.3)
+
+
+def docqa_script() -> Path:
+    """The installed `docqa` console script of the running interpreter's environment."""
+    script = Path(sys.executable).parent / "docqa"
+    assert script.is_file(), f"console script not installed at {script}"
+    return script

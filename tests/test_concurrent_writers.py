@@ -20,6 +20,7 @@ from docqa.errors import IndexError_
 from docqa.ingest import IndexPaths
 from docqa.keyword import KeywordIndex
 from docqa.manifest import Manifest, index_lock
+from servers import docqa_script
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +43,6 @@ with index_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.read()
 """
-
-
-def docqa_script() -> Path:
-    script = Path(sys.executable).parent / "docqa"
-    assert script.is_file(), f"console script not installed at {script}"
-    return script
 
 
 def subprocess_env() -> dict[str, str]:

@@ -13,7 +13,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from docqa import DocQA
 from docqa.ingest import IndexPaths
 from docqa.keyword import KeywordIndex
 from docqa.manifest import Manifest, index_lock
+from servers import docqa_script
 
 pytestmark = pytest.mark.slow
 
@@ -49,12 +49,6 @@ QUESTIONS = (
 )
 KEYWORD_QUERIES = ("highest mountain Canada", "insulin beta cells", "myelin sheath impulses")
 RUN_TIMEOUT = 300.0
-
-
-def docqa_script() -> Path:
-    script = Path(sys.executable).parent / "docqa"
-    assert script.is_file(), f"console script not installed at {script}"
-    return script
 
 
 def subprocess_env() -> dict[str, str]:
