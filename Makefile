@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-llm run chat test lint typecheck pytest eval eval-bench clean
+.PHONY: install install-llm run chat test lint typecheck pytest eval eval-bench bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,8 @@ chat: install
 	$(BIN)/docqa chat
 
 lint: install
-	$(BIN)/ruff check src tests eval
-	$(BIN)/ruff format --check src tests eval
+	$(BIN)/ruff check src tests eval bench
+	$(BIN)/ruff format --check src tests eval bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -62,6 +62,11 @@ eval: install
 eval-bench: install
 	$(BIN)/docqa eval --docs ../shared/bench/clapnq/docs.jsonl \
 		--questions ../shared/bench/clapnq/questions.jsonl --out eval/reports/clapnq --name clapnq
+
+# Speed and scale (~15 min on 2 cores): ingest vs the bare model, latency from 1 to 100k chunks,
+# cold start, the LangChain tutorial pipeline, 16 UI clients. Writes bench/results.{json,md}.
+bench: install
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .docqa .docqa-eval .pytest_cache .mypy_cache .ruff_cache

@@ -64,7 +64,7 @@ def retrieval(qa: DocQA) -> None:
     for q in qs:
         text = str(q["question"])
         vector = qa.embedder.embed_query(text)
-        ranking, _ = qa.hybrid.rank(vector, text)
+        ranking = qa.hybrid.rank(vector, text)
         rankings.append((set(q["gold_doc_ids"]), ranking))  # type: ignore[arg-type]
     configs: list[tuple[str, str, str, float]] = [("dense", "dense", "convex", 1.0)]
     configs.append(("keyword", "keyword", "convex", 0.0))

@@ -199,10 +199,10 @@ def test_chunk_store_add_query_get_delete(tmp_path: Path) -> None:
     assert store.count() == 2
     assert store.all_ids() == {"one", "two"}
     assert store.existing_ids(["one", "three"]) == {"one"}
-    hits = store.query(unit([0.1, 1, 0]), 5)
-    assert [c.chunk_id for c, _ in hits] == ["two", "one"]
+    hits = store.nearest(unit([0.1, 1, 0]), 5)
+    assert [cid for cid, _ in hits] == ["two", "one"]
     assert hits[0][1] > hits[1][1]
-    assert hits[0][0] == two
+    assert hits[0][1] == pytest.approx(float(np.dot(unit([0.1, 1, 0]), unit([0, 1, 0]))), abs=1e-5)
     assert store.get(["one", "missing"]) == {"one": one}
     vectors = store.sentence_vectors([one, two])
     assert vectors["one"].shape == (2, 3)

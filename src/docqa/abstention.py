@@ -207,13 +207,16 @@ def unsupported_names(question: str, evidence: str) -> list[str]:
     "X's Y", Y may instead start a name of the evidence that also mentions X). Lower-case
     questions (as in ClapNQ) have no such phrases, so this rule was not fitted on data.
     """
+    asked = named_phrases_with_text(question, skip_first_word=True)
+    if not asked:  # most questions: no need to read the evidence at all
+        return []
     raw_evidence = capitalised_phrases(evidence)
     evidence_phrases = named_phrases(evidence)
     evidence_words = set(words(evidence))
     # Hyphenated words also count by their parts ("al-Araji" names "Araji").
     evidence_words |= {part for word in evidence_words for part in word.split("-") if part}
     missing = []
-    for raw, phrase in named_phrases_with_text(question, skip_first_word=True):
+    for raw, phrase in asked:
         if len(phrase) == 1:
             found = phrase[0] in evidence_words
         else:

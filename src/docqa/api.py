@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 
 from docqa.abstention import (
     AbstentionModel,
@@ -40,6 +40,9 @@ from docqa.settings import Settings, load_settings
 from docqa.store import ChunkStore, connect
 
 if TYPE_CHECKING:
+    # Type-only: importing langchain_core.language_models costs ~0.4 s of every `docqa ask`.
+    from langchain_core.language_models import BaseChatModel
+
     from docqa.langchain_retriever import DocQARetriever
 
 History = Sequence[tuple[str, "str | Answer"]]
@@ -84,6 +87,7 @@ class DocQA:
         self._keyword: KeywordIndex | None = None
         self._index_verified = False
         self._checked_generation = time.monotonic()
+        self._keyword_lock = threading.Lock()  # concurrent questions rebuild the cache once
 
     # ---- components, built on first use --------------------------------------------------
     @property
@@ -118,16 +122,18 @@ class DocQA:
     def _keyword_index(self) -> KeywordIndex:
         # Another instance may ingest into the same store: look at its generation token now and
         # then (a cheap metadata read) and rebuild the derived keyword cache when it moved.
-        now = time.monotonic()
-        if now - self._checked_generation > _GENERATION_CHECK_SECONDS:
-            self.store.refresh()
-            self._checked_generation = now
-        if self._keyword is None or self._keyword.generation != self.store.generation:
-            loaded = KeywordIndex.load(self._paths.keyword)
-            if loaded is None or loaded.generation != self.store.generation:
-                loaded = rebuild_keyword_index(self.store, self._paths, self.store.generation)
-            self._keyword = loaded
-        return self._keyword
+        with self._keyword_lock:
+            now = time.monotonic()
+            if now - self._checked_generation > _GENERATION_CHECK_SECONDS:
+                self.store.refresh()
+                self._checked_generation = now
+            generation = self.store.generation
+            if self._keyword is None or self._keyword.generation != generation:
+                loaded = KeywordIndex.load(self._paths.keyword)
+                if loaded is None or loaded.generation != generation:
+                    loaded = rebuild_keyword_index(self.store, self._paths, generation)
+                self._keyword = loaded
+            return self._keyword
 
     @cached_property
     def hybrid(self) -> HybridRetriever:

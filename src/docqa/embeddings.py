@@ -2,6 +2,10 @@
 
 docqa talks to embedders through LangChain's ``Embeddings`` interface, so tests can inject a
 deterministic fake and users can pass any LangChain embedding class.
+
+The bundled model (and any plain BERT + mean-pooling sentence-transformers folder) runs on the
+light ``docqa.bert_encoder``: importing sentence-transformers costs ~3 s of every ``docqa ask``.
+Other folders go through langchain-huggingface's ``HuggingFaceEmbeddings``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
+from docqa.bert_encoder import BertEncoder, is_plain_bert_folder
 from docqa.errors import ConfigurationError
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -48,6 +53,35 @@ def resolve_model_path(name: str) -> Path:
     return path
 
 
+class LocalBertEmbeddings(Embeddings):
+    """LangChain ``Embeddings`` over a ``BertEncoder``: unit-normalised, batched like ingest.
+
+    Vectors equal ``SentenceTransformer(path).encode(texts, normalize_embeddings=True)`` to
+    within 1e-5 (tests/test_embeddings.py).
+    """
+
+    def __init__(self, path: Path, batch_size: int = 64) -> None:
+        self.path = path
+        self.batch_size = max(1, batch_size)
+        self.encoder = BertEncoder(path)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in the order given."""
+        # Longest first, as sentence-transformers does: similar lengths pad little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            rows = self.encoder.encode([texts[i] for i in batch]).tolist()
+            for i, row in zip(batch, rows, strict=True):
+                vectors[i] = row
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector of one question."""
+        return self.encoder.encode([text])[0].tolist()
+
+
 def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 64) -> Embeddings:
     """Load a local sentence-transformers model as LangChain ``Embeddings`` (unit-normalised).
 
@@ -58,6 +92,8 @@ def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 64) -> Embeddings
     """
     _offline_environment()
     path = resolve_model_path(name)
+    if is_plain_bert_folder(path):
+        return LocalBertEmbeddings(path, batch_size)
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as transformers_logging
 

@@ -7,15 +7,19 @@ the sentences the grounding guard verified, each cited with an exact document qu
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 
 from docqa.errors import DocQAError
 from docqa.guard import Evidence, GuardResult, verify_answer
 from docqa.models import Chunk, Citation, DroppedSentence
-from docqa.prompting import build_messages
+
+if TYPE_CHECKING:
+    # Type-only, and the prompt builder is imported where used: langchain_core's chat-model and
+    # message modules cost ~0.4 s that the extractive `docqa ask` path never needs.
+    from langchain_core.language_models import BaseChatModel
 
 
 def evidence_of(chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> list[Evidence]:
@@ -42,6 +46,8 @@ def stream_generation(
     Raises:
         DocQAError: when the model or its server fails, naming what to check.
     """
+    from docqa.prompting import build_messages
+
     messages = build_messages(question, sources, history)
     try:
         for chunk in chat.stream(messages):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
@@ -165,7 +166,10 @@ QUESTION_WORDS = frozenset(["what", "when", "where", "which", "who", "whom", "wh
 
 def normalize(text: str) -> str:
     """Case-fold and strip accents so 'Café' and 'cafe' meet."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # the common case, and ASCII has nothing to decompose: skip the loop
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -191,18 +195,30 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """All words of ``text``, normalised, possessive ``'s`` removed."""
+    return list(_words(text))
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed words without stop words: what keyword matching and coverage compare."""
+    return list(_content_terms(text))
+
+
+# Answering tokenises the same retrieved chunks and sentences several times per question, and
+# popular chunks across questions: memoised, the lexical work of a question drops several-fold.
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for match in _WORD.finditer(normalize(text)):
         word = match.group(0).replace("’", "'")
         if word.endswith("'s"):
             word = word[:-2]
         out.extend(part for part in word.split("'") if part)
-    return out
+    return tuple(out)
 
 
-def content_terms(text: str) -> list[str]:
-    """Stemmed words without stop words: what keyword matching and coverage compare."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in QUESTION_WORDS]
+@lru_cache(maxsize=65536)
+def _content_terms(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in _words(text) if w not in STOPWORDS and w not in QUESTION_WORDS)
 
 
 def keyword_tokens(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from docqa.keyword import KeywordIndex
-from docqa.models import Chunk, RetrievedChunk
+from docqa.models import RetrievedChunk
 from docqa.store import ChunkStore
 
 FusionMethod = Literal["rrf", "convex"]
@@ -79,28 +79,21 @@ class HybridRetriever:
     dense_weight: float = 0.5
     rrf_k: int = 60
 
-    def rank(
-        self, query_vector: Sequence[float], query_text: str
-    ) -> tuple[Ranking, dict[str, Chunk]]:
-        """Both raw rankings, plus the chunks the dense search already returned."""
-        dense_hits = (
-            self.store.query(query_vector, self.candidates) if self.mode != "keyword" else []
-        )
-        known = {chunk.chunk_id: chunk for chunk, _ in dense_hits}
-        keyword_hits = (
+    def rank(self, query_vector: Sequence[float], query_text: str) -> Ranking:
+        """Both raw rankings, ``candidates`` long each."""
+        dense = self.store.nearest(query_vector, self.candidates) if self.mode != "keyword" else []
+        keyword = (
             self.keyword_index().search(query_text, self.candidates) if self.mode != "dense" else []
         )
-        ranking = Ranking([(c.chunk_id, s) for c, s in dense_hits], keyword_hits)
-        return ranking, known
+        return Ranking(dense, keyword)
 
     def retrieve(
         self, query_vector: Sequence[float], query_text: str, top_k: int
     ) -> list[RetrievedChunk]:
         """The ``top_k`` best chunks with their dense, keyword and fused scores."""
-        ranking, known = self.rank(query_vector, query_text)
+        ranking = self.rank(query_vector, query_text)
         fused = fuse(ranking, self.mode, self.method, self.dense_weight, self.rrf_k)[:top_k]
-        missing = [cid for cid, _ in fused if cid not in known]
-        known.update(self.store.get(missing))
+        known = self.store.get([cid for cid, _ in fused])
         dense = {cid: (rank, s) for rank, (cid, s) in enumerate(ranking.dense)}
         keyword = {cid: (rank, s) for rank, (cid, s) in enumerate(ranking.keyword)}
         results = []

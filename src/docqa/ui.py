@@ -24,6 +24,7 @@ import gradio as gr  # noqa: E402
 from docqa import library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
+from docqa.locks import ReadWriteLock  # noqa: E402
 from docqa.models import Answer  # noqa: E402
 from docqa.ui_render import (  # noqa: E402
     CSS,
@@ -41,11 +42,12 @@ from docqa.ui_render import (  # noqa: E402
 
 
 class Library:
-    """The ``DocQA`` behind the page, its background indexing and a lock around index writes."""
+    """The ``DocQA`` behind the page, its background indexing, and a lock that lets questions
+    run together but never alongside an index write."""
 
     def __init__(self, qa: DocQA) -> None:
         self.qa = qa
-        self.lock = threading.Lock()
+        self.lock = ReadWriteLock()
         self.ready = threading.Event()
         self.status = "Indexing the documents…"
         self.failed = False
@@ -61,7 +63,7 @@ class Library:
             self.status = f"Indexing the documents… {done:,} of {total:,} passages embedded"
 
         try:
-            with self.lock:
+            with self.lock.writing():
                 report = self.qa.ingest(on_progress=progress)
             self.status = f"Ready. Index: {report.summary()}"
         except DocQAError as exc:
@@ -95,7 +97,7 @@ class Library:
         if not self.ready.wait(timeout=600) or self.failed:
             raise gr.Error(self.status)
         try:
-            with self.lock:
+            with self.lock.reading():
                 yield from self.qa.ask_stream(question, history=list(turns))
         except DocQAError as exc:
             raise gr.Error(str(exc)) from None
@@ -171,7 +173,7 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
-        with lib.lock:
+        with lib.lock.writing():
             result = library.add_files(qa, [Path(f) for f in files], on_progress=on_progress)
         lines = [f"Added {name}" for name in result.accepted]
         lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
@@ -182,7 +184,7 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
         if not source:
             return (render_status("Pick a document to delete.", "error"), *lib.documents_view())
         try:
-            with lib.lock:
+            with lib.lock.writing():
                 library.remove_document(qa, source)
         except DocQAError as exc:
             return (render_status(str(exc), "error"), *lib.documents_view())

