@@ -52,10 +52,17 @@ def _targets(r: dict[str, Any]) -> list[str]:
             better,
         ),
         (
-            "Retrieval latency vs the tutorial (median)",
+            "Retrieval latency vs the tutorial (median), idle machine",
             f"{mine['retrieve_ms']['median']:.1f} ms vs {tutorial['retrieve_ms']['median']:.1f} ms",
             "no slower",
             mine["retrieve_ms"]["median"] <= tutorial["retrieve_ms"]["median"],
+        ),
+        (
+            "Retrieval latency vs the tutorial (median), one core busy",
+            f"{mine['retrieve_busy_ms']['median']:.1f} ms vs "
+            f"{tutorial['retrieve_busy_ms']['median']:.1f} ms",
+            "no slower",
+            mine["retrieve_busy_ms"]["median"] <= tutorial["retrieve_busy_ms"]["median"],
         ),
         (
             f"{conc['clients']} clients for {conc['seconds']:.0f} s through the UI's /ask",
@@ -139,8 +146,8 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         f"## docqa vs the LangChain tutorial pipeline (ClapNQ, {base['answerable_scored']} "
         "answerable questions)",
         "",
-        "| Pipeline | recall@5 | MRR@10 | Retrieval median | p95 |",
-        "|---|---:|---:|---:|---:|",
+        "| Pipeline | recall@5 | MRR@10 | Retrieval median | p95 | One core busy: median | p95 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, x in (
         ("LangChain tutorial (top 4)", tutorial),
@@ -148,9 +155,13 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
     ):
         lines.append(
             f"| {name} | {x['recall_at_5']:.3f} | {x['mrr_at_10']:.3f} "
-            f"| {x['retrieve_ms']['median']:.1f} ms | {x['retrieve_ms']['p95']:.1f} ms |"
+            f"| {x['retrieve_ms']['median']:.1f} ms | {x['retrieve_ms']['p95']:.1f} ms "
+            f"| {x['retrieve_busy_ms']['median']:.1f} ms | {x['retrieve_busy_ms']['p95']:.1f} ms |"
         )
     lines += [
+        "",
+        f"One core busy: the first {base['busy_questions']} questions again while another process "
+        "spins on one of the two cores.",
         "",
         f"## Concurrency: {conc['clients']} clients, {conc['seconds']:.0f} s, "
         "UI `/ask` on loopback",

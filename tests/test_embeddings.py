@@ -65,6 +65,7 @@ def test_vectors_match_sentence_transformers(
 ) -> None:
     # Both backends, whatever the batch size: NumPy for questions, torch for ingest batches.
     monkeypatch.setattr(bert_encoder, "TORCH_MIN_TOKENS", min_tokens)
+    monkeypatch.setattr(bert_encoder, "TORCH_MIN_TEXTS", min_tokens)
     emb = LocalBertEmbeddings(BUNDLED, batch_size=4)
     want = expected(reference, TEXTS)
 
