@@ -8,6 +8,7 @@ or the request budget is spent.
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -43,6 +44,15 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
             break
         time.sleep(0.3)
     raise RuntimeError(f"the UI did not start at {url}")
+
+
+def _cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of a process so far: another one's from /proc, or this one's."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _client_loop(
@@ -100,6 +110,7 @@ def run(
         latencies: list[float] = []
         errors: list[str] = []
         budget = threading.Semaphore(MAX_REQUESTS)
+        server_cpu, clients_cpu = _cpu_seconds(proc.pid), _cpu_seconds()
         started = time.monotonic()
         deadline = started + seconds
         threads = [
@@ -114,6 +125,9 @@ def run(
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        served = max(len(latencies), 1)
+        server_cpu = _cpu_seconds(proc.pid) - server_cpu
+        clients_cpu = _cpu_seconds() - clients_cpu
         return {
             "clients": clients,
             "seconds": round(elapsed, 1),
@@ -123,6 +137,9 @@ def run(
             "requests_per_second": round(len(latencies) / elapsed, 2),
             "latency_ms": ms_stats(latencies),
             "server_peak_rss_mb": peak_rss_mb(proc.pid),
+            # Where the two cores went: the server's CPU per answer, and the 16 clients'.
+            "server_cpu_ms_per_request": round(server_cpu / served * 1000, 1),
+            "clients_cpu_ms_per_request": round(clients_cpu / served * 1000, 1),
         }
     finally:
         proc.terminate()

@@ -169,7 +169,9 @@ def write_markdown(r: dict[str, Any], path: Path) -> None:
         f"{conc['served']:,} answered ({conc['requests_per_second']:.1f}/s), "
         f"{conc['errors']} errors; latency median {conc['latency_ms']['median']:.0f} ms, "
         f"p95 {conc['latency_ms']['p95']:.0f} ms; "
-        f"server peak memory {conc['server_peak_rss_mb'] or 0:,.0f} MiB.",
+        f"server peak memory {conc['server_peak_rss_mb'] or 0:,.0f} MiB. CPU per answer: server "
+        f"{conc['server_cpu_ms_per_request']:.0f} ms, the client threads "
+        f"{conc['clients_cpu_ms_per_request']:.0f} ms (all on the same 2 cores).",
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")

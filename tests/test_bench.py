@@ -140,6 +140,8 @@ RESULTS: dict[str, Any] = {
         "requests_per_second": 15.0,
         "latency_ms": {"median": 900.0, "p95": 1500.0},
         "server_peak_rss_mb": 900.0,
+        "server_cpu_ms_per_request": 40.0,
+        "clients_cpu_ms_per_request": 50.0,
     },
 }
 
