@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -39,3 +42,41 @@ def docqa_script() -> Path:
     script = Path(sys.executable).parent / "docqa"
     assert script.is_file(), f"console script not installed at {script}"
     return script
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``; kill it if it has not exited 10 seconds later."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def serving(
+    command: Sequence[str],
+    ready_url: str,
+    name: str,
+    seconds: float,
+    *,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run the server ``command`` for the length of the block, once ``ready_url`` answers.
+
+    Its output goes to ``log`` (quoted when it fails to start) or nowhere; it is stopped at the
+    end whatever happens.
+    """
+    with (log or Path(os.devnull)).open("wb") as out:
+        process = subprocess.Popen(list(command), env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            try:
+                wait_until_serving(ready_url, process, name, seconds)
+            except AssertionError as exc:
+                shown = log.read_text(errors="replace")[-3000:] if log else ""
+                raise AssertionError(f"{exc}\n{shown}") from None
+            yield process
+        finally:
+            stop(process)

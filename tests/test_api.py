@@ -204,6 +204,7 @@ def test_module_ask_uses_docqa_environment(
     assert all(r.chunk.source == NATO_NAME for r in answer.retrieved)
     assert not answer.abstained
     assert "2018" in answer.text
+    assert answer.citations
     for citation in answer.citations:
         assert nato_text[citation.start : citation.end] == citation.quote
     # The default instance is reused by later calls.

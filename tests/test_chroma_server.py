@@ -4,7 +4,6 @@ only knows the URL and answers — and notices when the collection changes under
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from docqa import DocQA
 from docqa.errors import IndexError_
-from servers import free_port, wait_until_serving
+from servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
@@ -26,18 +25,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     chroma = Path(sys.executable).with_name("chroma")
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(f"{url}/api/v2/heartbeat", process, "chroma run", 60)
+    with serving(command, f"{url}/api/v2/heartbeat", "chroma run", 60):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.mark.slow

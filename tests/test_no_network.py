@@ -7,19 +7,20 @@ installs the same guard and writes each attempt to a file.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gradio_client import Client
+
+from servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,7 +158,7 @@ def test_gradio_analytics_are_off(no_network: Guard) -> None:
 
 
 # ---- the web UI in a subprocess --------------------------------------------------------------
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = f'''
 """Test guard: refuse and record every non-loopback connection of this process."""
 import ipaddress
 import os
@@ -166,30 +167,16 @@ import socket
 _LOG = os.environ["DOCQA_TEST_NETWORK_LOG"]
 
 
-def _loopback(host):
-    if host is None:
-        return True
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    name = host.strip("[]").split("%")[0].lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
+{inspect.getsource(is_loopback)}
 
 def _check(what, address):
     if isinstance(address, (str, bytes)):
         return
     host = address[0] if isinstance(address, tuple) and address else address
-    if not _loopback(host):
+    if not is_loopback(host):
         with open(_LOG, "a", encoding="utf-8") as log:
-            log.write(f"{os.getpid()} {what} {address!r}\\n")
-        raise OSError(f"network access attempted: {what} {address!r}")
+            log.write(f"{{os.getpid()}} {{what}} {{address!r}}\\n")
+        raise OSError(f"network access attempted: {{what}} {{address!r}}")
 
 
 _connect = socket.socket.connect
@@ -225,14 +212,8 @@ socket.socket.connect_ex = connect_ex
 socket.create_connection = create_connection
 socket.getaddrinfo = getaddrinfo
 with open(_LOG + ".active", "a", encoding="utf-8") as marker:
-    marker.write(f"{os.getpid()}\\n")
+    marker.write(f"{{os.getpid()}}\\n")
 '''
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_web_ui_makes_no_network_connection(tmp_path: Path, no_network: Guard) -> None:
@@ -264,42 +245,15 @@ def test_web_ui_makes_no_network_connection(tmp_path: Path, no_network: Guard) -
 
     port = free_port()
     args = ["--port", str(port), "--corpus", str(corpus), "--index", str(tmp_path / "index")]
-    server_log = tmp_path / "server.log"
-    with server_log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "config", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    "the UI server did not start:\n"
-                    + server_log.read_text(errors="replace")[-3000:]
-                )
-            time.sleep(0.2)
+    command = [sys.executable, str(ROOT / "app.py"), *args]
+    server_log = tmp_path / "server.log"
+    with serving(command, url + "config", "the UI server", 90, env=env, log=server_log):
         client = Client(url, verbose=False)
         try:
             answer = client.predict(QUESTION, "[]", api_name="/ask")
         finally:
             client.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
     assert Path(str(log_file) + ".active").read_text(encoding="utf-8").strip(), "guard not loaded"
     assert answer["abstained"] is False, answer

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +14,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from docqa import DocQA
+from servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO_NAME = "nato-iraq-political-dialogue.txt"
@@ -36,13 +33,6 @@ SERVER_ENV = {
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_app(corpus: Path, index: Path, timeout: float = 90.0) -> Iterator[str]:
     """Run ``python app.py`` over ``corpus``/``index`` on a free port; yield its URL.
@@ -50,36 +40,14 @@ def running_app(corpus: Path, index: Path, timeout: float = 90.0) -> Iterator[st
     A subprocess keeps Gradio's event loops and sockets out of the test process.
     """
     port = free_port()
-    env = {**os.environ, **SERVER_ENV}
-    log = (index.parent / f"server-{port}.log").open("wb")
     args = ["--port", str(port), "--corpus", str(corpus), "--index", str(index)]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), *args], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(url + "config", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                logged = (index.parent / f"server-{port}.log").read_text(errors="replace")
-                raise RuntimeError(f"the UI server did not start:\n{logged[-3000:]}")
-            time.sleep(0.2)
+    log = index.parent / f"server-{port}.log"
+    command = [sys.executable, str(ROOT / "app.py"), *args]
+    with serving(
+        command, url + "config", "the UI server", timeout, env={**os.environ, **SERVER_ENV}, log=log
+    ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def copy_nato(root: Path) -> tuple[Path, Path]:
