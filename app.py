@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docqa.ui import main
+from docqa.web.app import main
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,7 @@ from bench.common import CLAPNQ_DOCS, WORK, clapnq_questions, log, ms_stats, rea
 from bench.ingest_bench import raw_encode_seconds
 from docqa.api import DocQA
 from docqa.embeddings import BUNDLED_MODEL, resolve_model_path
-from docqa.metrics import retrieval_scores
+from docqa.evaluation.metrics import retrieval_scores
 
 RANKING = 10
 BUSY_QUESTIONS = 100

@@ -44,7 +44,7 @@ def probe(corpus: Path, index: Path) -> dict[str, float]:
     qa.is_indexed()
     qa.store.count()
     mark("open the index (Chroma)")
-    qa._keyword_index()
+    qa.keyword_index()
     mark("load the keyword index")
     qa.ask(QUESTION)
     mark("answer the question")

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from docqa.metrics import latency_stats
+from docqa.evaluation.metrics import latency_stats
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CLAPNQ_DOCS = SHARED / "bench" / "clapnq" / "docs.jsonl"
-CLAPNQ_QUESTIONS = SHARED / "bench" / "clapnq" / "questions.jsonl"
+CLAPNQ = ROOT / "eval" / "data" / "clapnq"
+CLAPNQ_DOCS = CLAPNQ / "docs.jsonl"
+CLAPNQ_QUESTIONS = CLAPNQ / "questions.jsonl"
 NATO_CORPUS = ROOT / "corpus"
 NATO_QUESTIONS = ROOT / "eval" / "questions.jsonl"
 WORK = ROOT / ".docqa-bench"

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.common import clapnq_questions, ms_stats, nato_questions, peak_rss_mb
 from docqa.api import DocQA
-from docqa.metrics import retrieval_scores
+from docqa.evaluation.metrics import retrieval_scores
 
 WARM_UP = 10
 

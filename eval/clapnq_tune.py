@@ -4,14 +4,14 @@ Usage:
     python eval/clapnq_tune.py retrieval          # recall@5 / MRR@10 of dense, keyword, fusions
     python eval/clapnq_tune.py calibrate [--write] # fit the abstention model; --write saves it
 
-Everything tuned here is tuned on ``../shared/bench/clapnq`` only (docs.jsonl, questions.jsonl).
+Everything tuned here is tuned on ClapNQ only (``eval/data/clapnq``: docs.jsonl, questions.jsonl),
+through the same stages as ``DocQA.ask``: ``DocQA.gather`` gives each question's evidence.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from docqa import DocQA
-from docqa.abstention import FEATURES, MODEL_PATH, extract_features, fit_logistic
-from docqa.answering import score_sentences, select_sentences
+from docqa.abstention import MODEL_PATH, fit_logistic
+from docqa.answerers.extractive import select_sentences
+from docqa.evaluation.metrics import rouge_l
+from docqa.features import FEATURES
 from docqa.retrieval import fuse
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench" / "clapnq"
+BENCH = ROOT / "eval" / "data" / "clapnq"
 INDEX = ROOT / ".docqa-bench" / "clapnq"
 
 
@@ -87,15 +89,11 @@ def collect(
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
     rows, labels, details = [], [], []
     for q in questions():
-        text = str(q["question"])
-        vector = qa.embedder.embed_query(text)
-        retrieved = qa.hybrid.retrieve(vector, text, qa.settings.top_k)
-        vectors = qa.store.sentence_vectors([r.chunk for r in retrieved])
-        scored = score_sentences(text, vector, retrieved, vectors)
-        found = extract_features(text, retrieved, scored, qa._keyword_index().idf)
+        evidence = qa.gather(str(q["question"]))
+        found = evidence.features
         rows.append([found[f] for f in features])
         labels.append(1.0 if q["answerable"] else 0.0)
-        details.append({"q": q, "scored": scored})
+        details.append({"q": q, "scored": evidence.sentences})
     return np.asarray(rows), np.asarray(labels), details
 
 
@@ -139,8 +137,8 @@ def calibrate(qa: DocQA, write: bool, l2: float, features: tuple[str, ...]) -> N
             "weights": w.round(6).tolist(),
             "bias": round(b, 6),
             "threshold": round(t, 3),
-            "fit_on": "shared/bench/clapnq/questions.jsonl (all 300: 150 answerable, "
-            "150 unanswerable) against shared/bench/clapnq/docs.jsonl",
+            "fit_on": "eval/data/clapnq/questions.jsonl (all 300: 150 answerable, "
+            "150 unanswerable) against eval/data/clapnq/docs.jsonl",
             "l2": l2,
             "operating_point": {"answered": round(answered, 3), "abstained": round(abstained, 3)},
             "cross_validated_10fold": {
@@ -154,35 +152,12 @@ def calibrate(qa: DocQA, write: bool, l2: float, features: tuple[str, ...]) -> N
         print(f"wrote {MODEL_PATH}")
 
 
-def rouge_l(candidate: str, reference: str) -> float:
-    """ROUGE-L F-measure over lower-cased word tokens."""
-    c = re.findall(r"\w+", candidate.lower())
-    r = re.findall(r"\w+", reference.lower())
-    if not c or not r:
-        return 0.0
-    prev = [0] * (len(r) + 1)
-    for token in c:
-        row = [0]
-        for j, ref_token in enumerate(r):
-            row.append(prev[j] + 1 if token == ref_token else max(prev[j + 1], row[j]))
-        prev = row
-    lcs = prev[-1]
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(c), lcs / len(r)
-    return 2 * precision * recall / (precision + recall)
-
-
 def answers(qa: DocQA) -> None:
     """ROUGE-L of extractive answers on answerable questions, over selection settings."""
     qs = [q for q in questions() if q["answerable"]]
     cached = []
     for q in qs:
-        text = str(q["question"])
-        vector = qa.embedder.embed_query(text)
-        retrieved = qa.hybrid.retrieve(vector, text, qa.settings.top_k)
-        vectors = qa.store.sentence_vectors([r.chunk for r in retrieved])
-        cached.append((q, score_sentences(text, vector, retrieved, vectors)))
+        cached.append((q, qa.gather(str(q["question"])).sentences))
     for max_sentences in (2, 3, 4):
         for ratio in (0.6, 0.7, 0.8):
             for margin in (None, 0.0, -0.05, -0.1, -0.15, -0.2):
@@ -191,7 +166,7 @@ def answers(qa: DocQA) -> None:
                     chosen = select_sentences(scored, max_sentences, ratio, margin)
                     answer = " ".join(c.text for c in chosen)
                     refs = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
-                    scores.append(max(rouge_l(answer, ref) for ref in refs))
+                    scores.append(rouge_l(answer, refs))
                 setting = f"max={max_sentences} ratio={ratio} pair={margin}"
                 print(f"{setting}: ROUGE-L {np.mean(scores):.3f}")
 

@@ -1,4 +1,4 @@
-"""Calibrate the grounding guard's support test on ClapNQ (``shared/bench/clapnq``).
+"""Calibrate the grounding guard's support test on ClapNQ (``eval/data/clapnq``).
 
 Usage:
     python eval/guard_calibrate.py [--limit N] [--seed S] [--min-recall 0.95]
@@ -33,11 +33,17 @@ import numpy as np
 
 from docqa.chunking import split_sentences
 from docqa.embeddings import load_embedder
-from docqa.guard import MIN_SIMILARITY, MIN_TERM_OVERLAP, ChunkSupport, Evidence, chunk_support
+from docqa.guard import (
+    MIN_SIMILARITY,
+    MIN_TERM_OVERLAP,
+    ChunkSupport,
+    SourceSentence,
+    chunk_support,
+)
 from docqa.lexical import content_terms
 from docqa.models import Chunk
 
-BENCH = Path(__file__).resolve().parents[2] / "shared/bench/clapnq"
+BENCH = Path(__file__).resolve().parents[1] / "eval" / "data" / "clapnq"
 SIMILARITIES = [round(0.30 + 0.025 * i, 3) for i in range(21)]  # 0.30 .. 0.80
 OVERLAPS = [round(0.05 * i, 2) for i in range(19)]  # 0.00 .. 0.90
 MIN_WORDS = 4  # "Yes." or "In 1990." alone is not a claim worth checking
@@ -128,7 +134,8 @@ def measure(
     print(f"  {time.perf_counter() - started:.0f}s", file=sys.stderr)
     answer_vectors, rows = vectors[: len(sentences)], iter(vectors[len(sentences) :])
     evidence = {
-        d: [Evidence(chunks[d], span, next(rows)) for span in chunks[d].sentences] for d in doc_ids
+        d: [SourceSentence(chunks[d], span, next(rows)) for span in chunks[d].sentences]
+        for d in doc_ids
     }
     found: list[ChunkSupport] = [
         chunk_support(sentences[i], answer_vectors[i], evidence[d]) for i, d, _ in pairs

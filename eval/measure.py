@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from clapnq_tune import open_bench, questions, rouge_l
+from clapnq_tune import open_bench, questions
+
+from docqa.evaluation.metrics import rouge_l
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,9 +34,7 @@ def main() -> None:
         if q["answerable"]:
             answered.append(not answer.abstained)
             refs = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
-            rouge.append(
-                0.0 if answer.abstained else max(rouge_l(answer.plain_text, r) for r in refs)
-            )
+            rouge.append(0.0 if answer.abstained else rouge_l(answer.plain_text, refs))
         else:
             abstained.append(answer.abstained)
     answered_rouge = [r for r, a in zip(rouge, answered, strict=True) if a]

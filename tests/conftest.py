@@ -1,7 +1,9 @@
 """Shared fixtures: the real embedding model and the NATO index, each built once per session.
 
 Tests that change a corpus build their own small one with ``make_qa``; tests that only read use
-``nato_qa``, whose index was built once into a session temporary folder.
+``nato_qa``, whose index was built once into a session temporary folder. Those fixtures load the
+real model, so only ``slow`` tests may use them; the fast lane (``make test-fast``) uses
+``fake_embedder`` and ``make_fake_qa`` (deterministic hashed bag-of-words vectors).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from hypothesis import settings
 from langchain_core.embeddings import Embeddings
 
 from docqa import DocQA
+from fakes import HashingEmbeddings
 
 # In CI, property tests draw the same examples every run, so a red build is reproducible and
 # never flakes; locally they explore new examples each time (and keep failures in .hypothesis/).
@@ -54,12 +57,49 @@ def _no_docqa_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+# Fixtures that load the real model: a test that uses one (directly or through another fixture)
+# must be marked slow, so the fast lane never loads it.
+REAL_MODEL_FIXTURES = frozenset({"embedder", "nato_dirs", "nato_qa", "make_qa"})
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    uses = REAL_MODEL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if uses and item.get_closest_marker("slow") is None:
+        pytest.fail(
+            f"{item.nodeid} loads the real embedding model (through {', '.join(sorted(uses))}) "
+            "but is not marked slow: mark it @pytest.mark.slow, or use fake_embedder / make_fake_qa"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_lane_loads_no_model(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In tests not marked slow, loading the real model in-process fails loudly."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> Embeddings:
+        raise AssertionError(
+            f"{request.node.nodeid} loads the real embedding model but is not marked slow"
+        )
+
+    monkeypatch.setattr("docqa.embeddings.load_embedder", refuse)
+    monkeypatch.setattr("docqa.api.load_embedder", refuse)
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embeddings:
-    """The real all-MiniLM-L6-v2 model, loaded once."""
+    """The real all-MiniLM-L6-v2 model, loaded once (slow tests only)."""
     from docqa.embeddings import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbeddings:
+    """Deterministic bag-of-words embeddings: no model, for wiring tests in the fast lane."""
+    return HashingEmbeddings()
 
 
 @pytest.fixture(scope="session")
@@ -109,13 +149,7 @@ def write_corpus(folder: Path, files: dict[str, str | bytes]) -> Path:
 MakeQA = Callable[..., DocQA]
 
 
-@pytest.fixture
-def make_qa(tmp_path: Path, embedder: Embeddings) -> Iterator[MakeQA]:
-    """Factory: ``make_qa(files=None, **settings)`` -> DocQA over a fresh corpus in tmp_path.
-
-    Without ``files`` the corpus and index folders of the previous call are reused, so a test
-    can open a second ``DocQA`` (for example with other settings) on the same index.
-    """
+def _qa_factory(tmp_path: Path, embedder: Embeddings) -> MakeQA:
     corpus = tmp_path / "corpus"
     index = tmp_path / "index"
 
@@ -127,7 +161,24 @@ def make_qa(tmp_path: Path, embedder: Embeddings) -> Iterator[MakeQA]:
         settings.setdefault("index_dir", index)
         return DocQA(embedder=embedder, **settings)
 
-    yield factory
+    return factory
+
+
+@pytest.fixture
+def make_qa(tmp_path: Path, embedder: Embeddings) -> Iterator[MakeQA]:
+    """Factory: ``make_qa(files=None, **settings)`` -> DocQA over a fresh corpus in tmp_path.
+
+    Without ``files`` the corpus and index folders of the previous call are reused, so a test
+    can open a second ``DocQA`` (for example with other settings) on the same index. Real model:
+    slow tests only.
+    """
+    yield _qa_factory(tmp_path, embedder)
+
+
+@pytest.fixture
+def make_fake_qa(tmp_path: Path, fake_embedder: HashingEmbeddings) -> Iterator[MakeQA]:
+    """``make_qa`` with the deterministic fake embeddings: for the fast lane."""
+    yield _qa_factory(tmp_path, fake_embedder)
 
 
 def decoded(path: Path) -> str:

@@ -7,9 +7,10 @@ import re
 import pytest
 
 from docqa import ABSTENTION_TEXT, Answer, DocQA
-from docqa.answering import ScoredSentence, compose_answer, select_sentences, term_coverage
+from docqa.answerers.extractive import compose_answer, select_sentences
 from docqa.lexical import content_terms
 from docqa.models import Chunk, Span
+from docqa.scoring import ScoredSentence, term_coverage
 
 NATO_NAME = "nato-iraq-political-dialogue.txt"
 
@@ -205,7 +206,8 @@ def test_compose_numbers_each_sentence_and_quotes_it_exactly() -> None:
     multiline = Chunk("m#0", "m", "m.txt", "M", 10, end, quote, ((10, end),))
     sentences = [scored(ONE, 0, 0.9), scored(multiline, 0, 0.8), scored(TWO, 0, 0.7)]
 
-    text, citations = compose_answer(sentences)
+    draft = compose_answer(sentences)
+    text, citations = draft.text, draft.citations
 
     assert text == "Alpha is first. [1] Line one continues. [2] Delta opens doc two. [3]"
     assert [c.number for c in citations] == [1, 2, 3]
@@ -215,12 +217,12 @@ def test_compose_numbers_each_sentence_and_quotes_it_exactly() -> None:
     assert [c.source for c in citations] == ["one.txt", "m.txt", "two.txt"]
     assert [c.title for c in citations] == ["ONE", "M", "TWO"]
     assert citations[0].score == 0.9
-    assert compose_answer([]) == ("", ())
+    assert (compose_answer([]).text, compose_answer([]).citations) == ("", ())
 
 
 def test_plain_text_drops_markers() -> None:
-    text, citations = compose_answer([scored(ONE, 0, 1.0), scored(ONE, 2, 0.9)])
-    answer = Answer("q", text, citations, False, 0.9, "q")
+    draft = compose_answer([scored(ONE, 0, 1.0), scored(ONE, 2, 0.9)])
+    answer = Answer("q", draft.text, draft.citations, False, 0.9, "q")
     assert answer.plain_text == "Alpha is first. Gamma is third."
 
 

@@ -70,9 +70,11 @@ def test_a_second_instance_answers_from_the_server_and_sees_new_chunks(
     assert any(c.source == "aviary.txt" for c in followup.citations)
 
 
-def test_an_unreachable_server_is_one_clear_error(tmp_path: Path, embedder: Embeddings) -> None:
+def test_an_unreachable_server_is_one_clear_error(
+    tmp_path: Path, fake_embedder: Embeddings
+) -> None:
     qa = DocQA(
-        corpus_dir=tmp_path, index_dir=tmp_path / "i", embedder=embedder,
+        corpus_dir=tmp_path, index_dir=tmp_path / "i", embedder=fake_embedder,
         chroma_url=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
     with pytest.raises(IndexError_, match="Cannot reach the Chroma server"):

@@ -19,7 +19,7 @@ from docqa.chunking import (
 from docqa.errors import ConfigurationError
 from docqa.models import Chunk, Document, Span
 
-CLAPNQ_DOCS = Path(__file__).resolve().parents[2] / "shared/bench/clapnq/docs.jsonl"
+CLAPNQ_DOCS = Path(__file__).resolve().parents[1] / "eval/data/clapnq/docs.jsonl"
 NATO_REPORT = Path(__file__).resolve().parents[1] / "corpus" / "nato-iraq-political-dialogue.txt"
 
 

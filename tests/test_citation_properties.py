@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from docqa import DocQA
-from docqa.answering import ScoredSentence, compose_answer, select_sentences
+from docqa.answerers.extractive import compose_answer, select_sentences
 from docqa.chunking import chunk_document
 from docqa.errors import QuestionError
 from docqa.models import Citation, Document
+from docqa.scoring import ScoredSentence
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -98,7 +99,8 @@ def answer_for(text: str, data: st.DataObject) -> tuple[str, tuple[Citation, ...
         data.draw(st.floats(0.0, 1.0)),
         data.draw(st.one_of(st.none(), st.floats(-0.5, 0.5))),
     )
-    return compose_answer(chosen)
+    draft = compose_answer(chosen)
+    return draft.text, draft.citations
 
 
 @settings(max_examples=300, deadline=None)

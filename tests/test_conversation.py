@@ -129,3 +129,17 @@ def test_only_the_last_history_turns_are_used(nato_dirs, embedder) -> None:
     history = [("Who is Tom Goffus?", GOFFUS_ANSWER), ("When was the mission set up?", "In 2018.")]
     answer = qa.ask("What did he emphasize?", history=history)
     assert "Goffus" not in answer.standalone_question
+
+
+def test_existential_there_is_not_a_pronoun() -> None:
+    history = [("What is the NATO Mission in Iraq?", "It advises Iraqi institutions. [1]")]
+    for question in ("Is there a budget?", "Are there any troops left?", "There were talks?"):
+        rewritten = standalone_question(question, history)
+        assert rewritten.startswith(question), rewritten
+        assert "in NATO Mission in Iraq" not in rewritten
+
+
+def test_place_there_still_refers_back() -> None:
+    history = [("What is the NATO Mission in Iraq?", "It advises Iraqi institutions. [1]")]
+    rewritten = standalone_question("What happened there?", history)
+    assert rewritten == "What happened in NATO Mission in Iraq?"

@@ -28,7 +28,7 @@ from servers import docqa_script
 
 pytestmark = pytest.mark.slow
 
-DOCS_JSONL = Path(__file__).resolve().parents[2] / "shared/bench/clapnq/docs.jsonl"
+DOCS_JSONL = Path(__file__).resolve().parents[1] / "eval/data/clapnq/docs.jsonl"
 FILES = 10
 PASSAGES_PER_FILE = 2
 # Fractions of one full run's duration at which to kill: from "still importing / loading the

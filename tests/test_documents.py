@@ -30,7 +30,7 @@ from fixtures_documents import (
     zip_bytes,
 )
 
-CLAPNQ_DOCS = Path(__file__).resolve().parents[2] / "shared/bench/clapnq/docs.jsonl"
+CLAPNQ_DOCS = Path(__file__).resolve().parents[1] / "eval/data/clapnq/docs.jsonl"
 
 
 def corpus_file(path: Path, root: Path | None = None) -> CorpusFile:

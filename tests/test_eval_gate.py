@@ -14,12 +14,12 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from docqa import DocQA
-from docqa.eval_types import EvalSummary
 from docqa.evaluation import failures, prepare_corpus, run_eval
+from docqa.evaluation.types import EvalSummary
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = json.loads((ROOT / "eval" / "floors.json").read_text(encoding="utf-8"))
-CLAPNQ = ROOT.parent / "shared" / "bench" / "clapnq"
+CLAPNQ = ROOT / "eval" / "data" / "clapnq"
 ARTIFACTS = ROOT / "test-artifacts"
 
 

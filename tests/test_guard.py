@@ -13,17 +13,16 @@ import pytest
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from docqa.answering import ABSTENTION_TEXT
 from docqa.chunking import chunk_document
 from docqa.guard import (
     MIN_SIMILARITY,
-    Evidence,
     GuardResult,
+    SourceSentence,
     chunk_support,
     split_generated,
     verify_answer,
 )
-from docqa.models import Chunk, Document
+from docqa.models import ABSTENTION_TEXT, Chunk, Document
 
 DOCUMENTS = {
     "mission.txt": (
@@ -50,7 +49,7 @@ Embed = Callable[[list[str]], np.ndarray]
 
 
 @pytest.fixture(scope="module")
-def corpus(embedder: Embeddings) -> tuple[list[Chunk], list[Evidence], dict[str, Document]]:
+def corpus(embedder: Embeddings) -> tuple[list[Chunk], list[SourceSentence], dict[str, Document]]:
     """Sources 1-3 (one chunk per document) and their sentences, embedded for real."""
     documents = {
         name: Document(doc_id=name, title=title, source=name, text=text)
@@ -61,7 +60,7 @@ def corpus(embedder: Embeddings) -> tuple[list[Chunk], list[Evidence], dict[str,
     spans = [(c, span) for c in chunks for span in c.sentences]
     vectors = embedder.embed_documents([c.sentence_text(span) for c, span in spans])
     evidence = [
-        Evidence(c, span, np.asarray(v, dtype=np.float32))
+        SourceSentence(c, span, np.asarray(v, dtype=np.float32))
         for (c, span), v in zip(spans, vectors, strict=True)
     ]
     return chunks, evidence, documents
@@ -76,7 +75,9 @@ def embed(embedder: Embeddings) -> Embed:
 
 
 def guard(
-    corpus: tuple[list[Chunk], list[Evidence], dict[str, Document]], embed: Embed, *answers: str
+    corpus: tuple[list[Chunk], list[SourceSentence], dict[str, Document]],
+    embed: Embed,
+    *answers: str,
 ) -> list[GuardResult]:
     """Have the scripted model give each answer in turn and guard what it wrote."""
     chunks, evidence, _ = corpus
@@ -89,9 +90,10 @@ def guard(
     return results
 
 
-Corpus = tuple[list[Chunk], list[Evidence], dict[str, Document]]
+Corpus = tuple[list[Chunk], list[SourceSentence], dict[str, Document]]
 
 
+@pytest.mark.slow
 def test_correct_answer_passes_untouched(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus,
@@ -114,6 +116,7 @@ def test_correct_answer_passes_untouched(corpus: Corpus, embed: Embed) -> None:
     assert all(s.similarity >= MIN_SIMILARITY for s in result.sentences)
 
 
+@pytest.mark.slow
 def test_hallucinated_sentence_is_dropped(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus,
@@ -129,6 +132,7 @@ def test_hallucinated_sentence_is_dropped(corpus: Corpus, embed: Embed) -> None:
     assert result.kept == [kept] and result.dropped == [dropped]
 
 
+@pytest.mark.slow
 def test_invented_source_is_replaced_by_the_right_one(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus, embed, "Tom Goffus is NATO Assistant Secretary General for Operations [9]."
@@ -139,6 +143,7 @@ def test_invented_source_is_replaced_by_the_right_one(corpus: Corpus, embed: Emb
     assert sentence.reason == "invented source [9] replaced by [2]"
 
 
+@pytest.mark.slow
 def test_invented_source_on_unsupported_sentence_is_dropped(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(corpus, embed, "The alliance will sell fighter jets to the government [9].")
     (sentence,) = result.sentences
@@ -146,6 +151,7 @@ def test_invented_source_on_unsupported_sentence_is_dropped(corpus: Corpus, embe
     assert sentence.reason.startswith("invented source [9]; no source supports it")
 
 
+@pytest.mark.slow
 def test_wrong_source_is_corrected(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus, embed, "The mission focuses on non-combat advisory roles and capacity building [2]."
@@ -157,6 +163,7 @@ def test_wrong_source_is_corrected(corpus: Corpus, embed: Embed) -> None:
     assert "non-combat advisory roles" in sentence.evidence.text
 
 
+@pytest.mark.slow
 def test_uncited_sentence_gets_its_source(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(corpus, embed, "Tom Goffus met the Iraqi delegation at NATO Headquarters.")
     (sentence,) = result.sentences
@@ -164,6 +171,7 @@ def test_uncited_sentence_gets_its_source(corpus: Corpus, embed: Embed) -> None:
     assert sentence.reason == "uncited; supported by [2]"
 
 
+@pytest.mark.slow
 def test_number_not_in_any_source_drops_a_similar_sentence(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus, embed, "The NATO Mission in Iraq was established at Iraq's request in 2016 [1]."
@@ -174,6 +182,7 @@ def test_number_not_in_any_source_drops_a_similar_sentence(corpus: Corpus, embed
     assert sentence.similarity >= MIN_SIMILARITY  # similar enough: only the number betrays it
 
 
+@pytest.mark.slow
 def test_name_not_in_any_source_drops_a_similar_sentence(corpus: Corpus, embed: Embed) -> None:
     (result,) = guard(
         corpus,
@@ -186,6 +195,7 @@ def test_name_not_in_any_source_drops_a_similar_sentence(corpus: Corpus, embed: 
     assert sentence.similarity >= MIN_SIMILARITY
 
 
+@pytest.mark.slow
 def test_names_in_the_title_or_hyphenated_count_as_present(corpus: Corpus, embed: Embed) -> None:
     chunks, evidence, _ = corpus
     # "Goffus" is in source 2's title and text; "Daesh" in its text.
@@ -198,6 +208,7 @@ def test_names_in_the_title_or_hyphenated_count_as_present(corpus: Corpus, embed
     assert (sentence.status, sentence.source) == ("kept", 2)
 
 
+@pytest.mark.slow
 def test_sentence_merging_two_adjacent_sentences_is_supported(corpus: Corpus, embed: Embed) -> None:
     chunks, evidence, _ = corpus
     merged = (
@@ -214,6 +225,7 @@ def test_sentence_merging_two_adjacent_sentences_is_supported(corpus: Corpus, em
     assert (sentence.status, sentence.source) == ("kept", 1)
 
 
+@pytest.mark.slow
 def test_abstention_gives_an_empty_result(corpus: Corpus, embed: Embed) -> None:
     results = guard(
         corpus,
@@ -226,6 +238,7 @@ def test_abstention_gives_an_empty_result(corpus: Corpus, embed: Embed) -> None:
     assert all(r.kept == [] and r.dropped == [] for r in results)
 
 
+@pytest.mark.slow
 def test_ties_go_to_the_claimed_then_the_earlier_source(corpus: Corpus, embed: Embed) -> None:
     chunks, evidence, _ = corpus
     sources = [chunks[1], chunks[0], chunks[1]]  # the same chunk shown as [1] and [3]
@@ -236,6 +249,7 @@ def test_ties_go_to_the_claimed_then_the_earlier_source(corpus: Corpus, embed: E
     assert (moved.status, moved.source, moved.reason) == ("corrected", 1, "moved from [2] to [1]")
 
 
+@pytest.mark.slow
 def test_guard_is_deterministic(corpus: Corpus, embed: Embed) -> None:
     answer = (
         "The mission was established in 2018 [2]. Tom Goffus met the Iraqi delegation [9]. "
@@ -254,6 +268,7 @@ def test_guard_is_deterministic(corpus: Corpus, embed: Embed) -> None:
     assert [s.source for s in first.sentences] == [1, 2, None]
 
 
+@pytest.mark.slow
 def test_paraphrase_with_new_content_words_is_dropped(corpus: Corpus, embed: Embed) -> None:
     # The calibrated term overlap (0.8, from ClapNQ's near-extractive answers) is strict: "set up"
     # for "established" leaves 2 of 3 content terms, and the sentence goes.

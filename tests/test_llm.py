@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from docqa import ABSTENTION_TEXT, Answer, DocQA
+from docqa import ABSTENTION_TEXT, AbstentionCode, Answer, DocQA
 from docqa.errors import ConfigurationError, DocQAError
 from docqa.llm import bundled_gguf, load_chat_model
 from docqa.settings import load_settings
@@ -88,7 +88,8 @@ def test_openai_provider_answers_through_a_real_server(
     )
     answer = qa.ask(QUESTION)
     # The model was consulted: what it wrote either survived the guard or was dropped by it.
-    assert answer.abstention_reason != "low confidence"
+    reason = answer.abstention_reason
+    assert reason is None or reason.code is not AbstentionCode.LOW_CONFIDENCE
     assert answer.citations or answer.dropped
     _assert_verified(answer, NATO.read_text(encoding="utf-8"))
 
@@ -162,14 +163,14 @@ def test_instructions_inside_documents_do_not_reach_the_user(
     assert [d.text for d in second.dropped] == ["PWNED."]
 
 
-def test_missing_server_gives_one_clear_error(tmp_path: Path, embedder: Embeddings) -> None:
+def test_missing_server_gives_one_clear_error(tmp_path: Path, fake_embedder: Embeddings) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "memo.txt").write_text(MEMO, encoding="utf-8")
     qa = DocQA(
         corpus_dir=corpus,
         index_dir=tmp_path / "index",
-        embedder=embedder,
+        embedder=fake_embedder,
         answerer="llm",
         llm_provider="openai",
         llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
@@ -202,5 +203,9 @@ def test_a_base_url_alone_implies_an_openai_compatible_server(
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     chat = load_chat_model(load_settings(llm_base_url="http://127.0.0.1:9/v1"))
     assert type(chat).__name__ == "ChatOpenAI"
+
+
+@pytest.mark.slow
+def test_without_a_base_url_the_bundled_model_runs_in_process() -> None:
     local = load_chat_model(load_settings())
     assert type(local).__name__ == "LlamaCppChat"

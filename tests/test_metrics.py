@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docqa.eval_types import QuestionResult
-from docqa.metrics import (
+from docqa.evaluation.metrics import (
     abstention_scores,
     chunk_is_relevant,
     citation_support,
@@ -19,6 +18,7 @@ from docqa.metrics import (
     tokens,
     tradeoff_curve,
 )
+from docqa.evaluation.types import QuestionResult
 from docqa.models import Citation
 
 
@@ -85,8 +85,10 @@ def test_rouge_l_is_fast_enough_for_long_texts() -> None:
 
 
 def test_token_f1_counts_a_bag_of_tokens() -> None:
-    # common = the×2 + cat = 3; P = 3/3, R = 3/5, F1 = 0.75.
-    assert token_f1("the cat the", ["the the dog cat mouse"]) == pytest.approx(0.75)
+    # common = sat×2 + cat = 3; P = 3/3, R = 3/5, F1 = 0.75.
+    assert token_f1("sat cat sat", ["sat sat dog cat mouse"]) == pytest.approx(0.75)
+    # SQuAD normalisation: articles and punctuation do not count.
+    assert token_f1("the cat the", ["the the dog cat mouse"]) == pytest.approx(0.5)
     assert token_f1("b a", ["a b"]) == pytest.approx(1.0)
     assert token_f1("x", ["a", "x y"]) == pytest.approx(2 / 3)
     assert token_f1("", ["a"]) == 0.0

@@ -149,7 +149,7 @@ def test_model_ingest_and_answer_never_touch_the_network(
 
 
 def test_gradio_analytics_are_off(no_network: Guard) -> None:
-    import docqa.ui  # noqa: F401, I001  (sets GRADIO_ANALYTICS_ENABLED; gradio comes after)
+    import docqa.web.app  # noqa: F401, I001  (sets GRADIO_ANALYTICS_ENABLED; gradio comes after)
     from gradio.analytics import analytics_enabled
 
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
-from docqa.eval_types import EvalSummary, QuestionResult
-from docqa.metrics import summarize
-from docqa.report import _atomic_write, write_report
+from docqa.evaluation.metrics import summarize
+from docqa.evaluation.report import write_report
+from docqa.evaluation.types import EvalSummary, QuestionResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -144,17 +143,3 @@ def test_log_scale_latency_plot_for_wide_spreads(summary: EvalSummary, tmp_path:
     assert summary.latency["answer"]["median"] > 100 * summary.latency["retrieve"]["median"]
     write_report(summary, tmp_path)
     assert (tmp_path / "latency.png").read_bytes().startswith(PNG_SIGNATURE)
-
-
-def test_interrupted_write_keeps_the_previous_file(tmp_path: Path) -> None:
-    target = tmp_path / "report.md"
-    target.write_text("old report", encoding="utf-8")
-
-    def fail_halfway(fh: BinaryIO) -> None:
-        fh.write(b"half a rep")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        _atomic_write(target, fail_halfway)
-    assert target.read_text(encoding="utf-8") == "old report"
-    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import chromadb
 import numpy as np
 import pytest
 
+from conftest import MakeQA
 from docqa import DocQA
 from docqa.errors import IndexError_
 from docqa.keyword import KeywordIndex
+from docqa.lexical import TOKENIZER_VERSION
 from docqa.models import Chunk
 from docqa.retrieval import Ranking, fuse
 from docqa.store import ChunkStore, chunk_from_record, chunk_to_record
@@ -155,6 +158,30 @@ def test_keyword_index_missing_or_corrupt_loads_as_none(tmp_path: Path) -> None:
     assert KeywordIndex.load(tmp_path / "kw") is None
 
 
+def test_keyword_index_from_other_tokenisation_rules_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index().save(tmp_path / "kw")
+    assert KeywordIndex.load(tmp_path / "kw") is not None
+    monkeypatch.setattr("docqa.keyword.TOKENIZER_VERSION", "some-other-rules")
+    assert KeywordIndex.load(tmp_path / "kw") is None  # never searched with mismatched tokens
+
+
+def test_ingest_rebuilds_a_keyword_cache_of_other_rules(
+    make_fake_qa: MakeQA, small_corpus: dict[str, str | bytes]
+) -> None:
+    qa = make_fake_qa(small_corpus)
+    qa.ingest()
+    meta = qa.settings.index_dir / "keyword" / "docqa-keyword.json"
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    meta.write_text(json.dumps({**data, "tokenizer": "old-rules"}), encoding="utf-8")
+    again = make_fake_qa().ingest()
+    assert again.unchanged  # nothing re-embedded ...
+    assert json.loads(meta.read_text(encoding="utf-8"))["tokenizer"] == TOKENIZER_VERSION
+    hits = make_fake_qa().retrieve("glaciers in the northern valley")
+    assert hits[0].chunk.source == "alpha.txt"  # ... and keyword search works again
+
+
 # --- records and the chunk store ----------------------------------------------------------------
 
 
@@ -227,11 +254,13 @@ def test_chunk_store_refuses_an_index_built_with_another_model(tmp_path: Path) -
 
 
 def test_docqa_with_other_embedder_refuses_the_index(
-    nato_dirs: dict[str, Path], tmp_path: Path
+    make_fake_qa: MakeQA, small_corpus: dict[str, str | bytes]
 ) -> None:
-    # The session index was built with an injected ("custom") embedder; the bundled identity
-    # must not open it. Building the store does not load the model.
-    qa = DocQA(corpus_dir=nato_dirs["corpus"], index_dir=nato_dirs["index"])
+    built = make_fake_qa(small_corpus)
+    built.ingest()
+    # That index was built with an injected ("custom") embedder; the bundled identity must not
+    # open it. Building the store does not load the model.
+    qa = DocQA(corpus_dir=built.settings.corpus_dir, index_dir=built.settings.index_dir)
     with pytest.raises(IndexError_, match="--rebuild"):
         _ = qa.store
 

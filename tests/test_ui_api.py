@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from gradio_client import Client, handle_file
 
-from docqa import DocQA
+from docqa import AbstentionCode, DocQA
 from servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,19 +34,25 @@ pytestmark = pytest.mark.slow
 
 
 @contextmanager
-def running_app(corpus: Path, index: Path, timeout: float = 90.0) -> Iterator[str]:
+def running_app(
+    corpus: Path, index: Path, timeout: float = 90.0, *, port_from_env: str | None = None
+) -> Iterator[str]:
     """Run ``python app.py`` over ``corpus``/``index`` on a free port; yield its URL.
 
+    The port is passed as ``--port``, or with ``port_from_env`` as that environment variable.
     A subprocess keeps Gradio's event loops and sockets out of the test process.
     """
     port = free_port()
-    args = ["--port", str(port), "--corpus", str(corpus), "--index", str(index)]
+    args = ["--corpus", str(corpus), "--index", str(index)]
+    env = {**os.environ, **SERVER_ENV}
+    if port_from_env is None:
+        args += ["--port", str(port)]
+    else:
+        env[port_from_env] = str(port)
     url = f"http://127.0.0.1:{port}/"
     log = index.parent / f"server-{port}.log"
     command = [sys.executable, str(ROOT / "app.py"), *args]
-    with serving(
-        command, url + "config", "the UI server", timeout, env={**os.environ, **SERVER_ENV}, log=log
-    ):
+    with serving(command, url + "config", "the UI server", timeout, env=env, log=log):
         yield url
 
 
@@ -93,6 +99,8 @@ def test_follow_up_uses_history(served: dict[str, Any]) -> None:
 def test_unanswerable_question_abstains(served: dict[str, Any]) -> None:
     answer = served["client"].predict("What is the boiling point of mercury?", api_name="/ask")
     assert answer["abstained"] is True and answer["citations"] == []
+    assert answer["abstention_reason"]["code"] in {code.value for code in AbstentionCode}
+    assert answer["abstention_reason"]["message"]
 
 
 def test_upload_then_ask_about_it(served: dict[str, Any], tmp_path: Path) -> None:
@@ -127,3 +135,15 @@ def test_bad_upload_is_rejected_and_changes_nothing(served: dict[str, Any], tmp_
 def test_empty_question_is_an_error(served: dict[str, Any]) -> None:
     with pytest.raises(Exception, match="empty"):
         served["client"].predict("   ", api_name="/ask")
+
+
+def test_app_listens_where_gradio_server_port_says(tmp_path: Path) -> None:
+    """Gradio's own setting is honoured when neither --port nor DOCQA_UI_PORT is given."""
+    corpus, index = copy_nato(tmp_path)
+    with running_app(corpus, index, port_from_env="GRADIO_SERVER_PORT") as url:
+        client = Client(url, verbose=False)
+        try:
+            answer = client.predict("Who led the Iraqi delegation?", "[]", api_name="/ask")
+        finally:
+            client.close()
+    assert "al-Araji" in answer["text"]

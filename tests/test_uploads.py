@@ -168,6 +168,7 @@ def test_rejected_upload_changes_nothing(library_qa: DocQA, tmp_path: Path) -> N
     assert qa.store.all_ids() == before_ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["../corpus/alpha.txt", "/etc/passwd", "missing.txt", "", "."])
 def test_remove_document_refuses_paths_outside_the_corpus(library_qa: DocQA, source: str) -> None:
     before = _listing(library_qa)

@@ -1,8 +1,17 @@
-"""Deciding whether the documents answer a question at all.
+"""Stage 2 of every question: deciding whether the documents answer it at all.
 
-A small logistic model over evidence features, fitted on the ClapNQ benchmark questions
-(``eval/calibrate.py`` writes ``abstention.json`` beside this module and records the data it was
-fitted on and the operating point it reaches). No feature names a question, phrase or document.
+``decide`` runs before any answer is written: a small logistic model over the evidence features
+(``features.py``), fitted on the ClapNQ benchmark questions (``eval/clapnq_tune.py calibrate``
+writes ``abstention.json`` beside this module, recording the data it was fitted on and the
+operating point it reaches), plus one rule: every name the question asks about must be named in
+the evidence. ``review`` runs after the answerer: an answer without a supported sentence, or
+without the amount, date or name its question asks for, becomes an abstention. No feature or
+rule names a question, phrase or document.
+
+Example:
+    >>> decision = decide(evidence, default_model())
+    >>> decision.code, decision.message, decision.confidence
+    ('answer', 'confidence 0.91 reaches the threshold 0.53', 0.91)
 """
 
 from __future__ import annotations
@@ -10,166 +19,31 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from docqa.answering import ScoredSentence, term_coverage
+from docqa.answer_types import missing_answer_type
 from docqa.lexical import (
     STOPWORDS,
     capitalised_phrases,
-    content_terms,
     named_phrases,
     named_phrases_with_text,
-    names,
-    numbers,
     words,
 )
-from docqa.models import RetrievedChunk
+from docqa.models import AbstentionCode, AbstentionReason, Citation
+
+if TYPE_CHECKING:
+    from docqa.evidence import Evidence
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
-FEATURES = (
-    "best_sentence_similarity",
-    "second_sentence_similarity",
-    "top_dense_score",
-    "best_sentence_coverage",
-    "best_chunk_coverage",
-    "dense_keyword_agree",
-    "name_overlap",
-    "number_overlap",
-    "answer_type_match",
-    "similarity_margin",
-    "idf_coverage_chunk",
-    "idf_coverage_sentence",
-    "idf_coverage_evidence",
-    "best_context_similarity",
-    "focus_coverage_sentence",
-    "focus_coverage_evidence",
-    "ask_coverage_sentence",
-    "ask_coverage_evidence",
-    "similarity_above_mean",
-)
-
-_YEAR_OR_DATE = re.compile(
-    r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)\b|\b(century|decade|ago|since|until|during)\b",
-    re.IGNORECASE,
-)
-# A year is a date, not an amount: "How many troops?" is not answered by "in 2018".
-_QUANTITY = re.compile(
-    r"\b(?!(?:1[89]|20)\d\d\b)\d[\d,.]*|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-    r"thousand|million|billion|dozen|several|many|few)\b",
-    re.IGNORECASE,
-)
-_PLACE_CUE = re.compile(r"\b(in|at|near|from|across|region|city|country|state)\b", re.IGNORECASE)
-
-
-def _answer_type_match(question: str, text: str) -> float:
-    """1.0 when the text holds the kind of thing the question asks for (or no type is implied)."""
-    q = question.casefold()
-    if re.search(r"\bhow (many|much|long|old|far|tall|big)\b", q):
-        return 1.0 if _QUANTITY.search(text) else 0.0
-    if re.search(r"\b(when|what year|what date|which year)\b", q):
-        return 1.0 if _YEAR_OR_DATE.search(text) else 0.0
-    if re.search(r"\b(who|whom|whose)\b", q):
-        return 1.0 if names(text) else 0.0
-    if re.search(r"\bwhere\b", q):
-        return 1.0 if names(text) or _PLACE_CUE.search(text) else 0.0
-    return 1.0
-
-
-def _new_names(question: str, answer: str) -> list[tuple[str, ...]]:
-    """Capitalised phrases of the answer that the question does not already name."""
-    asked = set(words(question))
-    return [p for p in named_phrases(answer) if not set(p) <= asked]
-
-
-def missing_answer_type(question: str, answer: str) -> str | None:
-    """What the answer lacks when the question demands an amount or a date, else None.
-
-    A rule, checked on ClapNQ (see README): "How many troops ...?" is not answered by sentences
-    without any number, "On what date ...?" by sentences without any date, nor "Who ...?" by
-    sentences that name no one the question has not already named.
-    """
-    q = question.casefold()
-    if re.search(r"\bhow (many|much)\b", q) and not _QUANTITY.search(answer):
-        return "an amount"
-    if re.match(r"\s*(who|whom|whose)\b", q) and not _new_names(question, answer):
-        return "a name"
-    # Plain "when" is left out: on ClapNQ its answers are as often events ("when a customer
-    # orders") as dates.
-    if re.search(r"\b(what|which) (year|date|day|month)\b", q) and not _YEAR_OR_DATE.search(answer):
-        return "a date"
-    return None
-
-
-def _overlap(needles: set[str], haystack: set[str]) -> float:
-    return 1.0 if not needles else len(needles & haystack) / len(needles)
-
-
-def _idf_coverage(terms: set[str], text: str, idf: Callable[[str], float]) -> float:
-    """Share of the question's information (IDF mass) that ``text`` contains."""
-    total = sum(idf(t) for t in terms)
-    if total <= 0:
-        return 1.0
-    present = set(content_terms(text))
-    return sum(idf(t) for t in terms if t in present) / total
-
-
-def extract_features(
-    question: str,
-    retrieved: Sequence[RetrievedChunk],
-    scored: Sequence[ScoredSentence],
-    idf: Callable[[str], float],
-) -> dict[str, float]:
-    """Evidence features of one question against its retrieved chunks and scored sentences."""
-    if not retrieved or not scored:
-        return dict.fromkeys(FEATURES, 0.0)
-    best = scored[0]
-    by_similarity = sorted((s.similarity for s in scored), reverse=True)
-    top_chunk = retrieved[0].chunk
-    evidence = " ".join(s.text for s in scored[:3])
-    dense_top = min(retrieved, key=lambda r: r.dense_rank if r.dense_rank is not None else 1e9)
-    keyword_top = min(
-        retrieved, key=lambda r: r.keyword_rank if r.keyword_rank is not None else 1e9
-    )
-    q_terms = set(content_terms(question))
-    # The first content words usually name what is asked for ("the annual budget of ...",
-    # "how many troops ..."); the rest often only sets the topic.
-    focus = set(content_terms(question)[:2])
-    # Terms beyond the document's title are what the question asks *about* its topic.
-    ask = q_terms - set(content_terms(best.chunk.title))
-    return {
-        "best_sentence_similarity": best.similarity,
-        "second_sentence_similarity": by_similarity[1] if len(by_similarity) > 1 else 0.0,
-        "top_dense_score": max((r.dense_score or 0.0) for r in retrieved),
-        "best_sentence_coverage": best.coverage,
-        "best_chunk_coverage": term_coverage(q_terms, top_chunk.text),
-        "dense_keyword_agree": float(
-            dense_top.chunk.chunk_id == keyword_top.chunk.chunk_id
-            and dense_top.dense_rank == 0
-            and keyword_top.keyword_rank == 0
-        ),
-        "name_overlap": _overlap(names(question), names(top_chunk.text) | names(evidence)),
-        "number_overlap": _overlap(numbers(question), numbers(top_chunk.text)),
-        "answer_type_match": _answer_type_match(question, evidence),
-        "similarity_margin": by_similarity[0] - (by_similarity[1] if len(by_similarity) > 1 else 0),
-        "idf_coverage_chunk": _idf_coverage(q_terms, top_chunk.text, idf),
-        "idf_coverage_sentence": _idf_coverage(q_terms, best.text, idf),
-        "idf_coverage_evidence": _idf_coverage(q_terms, evidence, idf),
-        "best_context_similarity": max(s.context_similarity for s in scored),
-        "focus_coverage_sentence": term_coverage(focus, best.text),
-        "focus_coverage_evidence": term_coverage(focus, evidence),
-        "ask_coverage_sentence": term_coverage(ask, best.text),
-        "ask_coverage_evidence": term_coverage(ask, evidence),
-        # Relative, not absolute: how far the best sentence stands out from the rest of the
-        # evidence, which carries over between corpora better than a raw cosine does.
-        "similarity_above_mean": best.similarity - sum(s.similarity for s in scored) / len(scored),
-    }
+ANSWER = "answer"
+"""The ``Decision.code`` of a decision to answer."""
 
 
 def _contains_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -239,7 +113,7 @@ class AbstentionModel:
     bias: float
     threshold: float
 
-    def probability(self, features: dict[str, float]) -> float:
+    def probability(self, features: Mapping[str, float]) -> float:
         """Estimated probability that the documents answer the question."""
         z = self.bias + sum(
             w * (features.get(name, 0.0) - m) / s
@@ -293,3 +167,88 @@ def fit_logistic(
         if np.abs(step).max() < 1e-8:
             break
     return mean, scale, beta[:-1], float(beta[-1])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to answer, how sure docqa is, and, when it abstains, why.
+
+    Attributes:
+        confidence: Estimated probability that the documents answer the question (0..1).
+        threshold: The confidence needed to answer.
+        reason: Why docqa abstains; None when it answers.
+    """
+
+    confidence: float
+    threshold: float
+    reason: AbstentionReason | None = None
+
+    @property
+    def answers(self) -> bool:
+        """True when docqa answers."""
+        return self.reason is None
+
+    @property
+    def code(self) -> str:
+        """``"answer"``, or the ``AbstentionCode`` of the abstention."""
+        return ANSWER if self.reason is None else self.reason.code.value
+
+    @property
+    def message(self) -> str:
+        """Why, in words."""
+        if self.reason is not None:
+            return self.reason.message
+        return f"confidence {self.confidence:.2f} reaches the threshold {self.threshold:.2f}"
+
+    def abstain(self, code: AbstentionCode, message: str) -> Decision:
+        """This decision turned into an abstention (the confidence stays as estimated)."""
+        return Decision(self.confidence, self.threshold, AbstentionReason(code, message))
+
+
+def decide(evidence: Evidence, model: AbstentionModel, threshold: float | None = None) -> Decision:
+    """Answer or abstain, before any answer is written.
+
+    In order: no evidence at all; a name of the question missing from the evidence; confidence
+    below ``threshold`` (None: the model's calibrated threshold).
+    """
+    confidence = model.probability(evidence.features)
+    decision = Decision(confidence, model.threshold if threshold is None else threshold)
+    if not evidence.sentences:
+        return decision.abstain(
+            AbstentionCode.NO_EVIDENCE, "no passage of the documents matches the question"
+        )
+    missing = unsupported_names(evidence.query, " ".join(r.chunk.text for r in evidence.retrieved))
+    if missing:
+        return decision.abstain(
+            AbstentionCode.NAME_NOT_FOUND, "not named in the documents: " + ", ".join(missing)
+        )
+    if confidence < decision.threshold:
+        return decision.abstain(
+            AbstentionCode.LOW_CONFIDENCE,
+            f"confidence {confidence:.2f} is below the threshold {decision.threshold:.2f}",
+        )
+    return decision
+
+
+def review(decision: Decision, question: str, citations: tuple[Citation, ...]) -> Decision:
+    """Check a written answer: it must cite something, and hold what its question asks for.
+
+    Args:
+        decision: The decision the answer was written under.
+        question: The standalone question.
+        citations: The answer's citations (an answerer cites every sentence it keeps).
+    """
+    if not decision.answers:
+        return decision
+    if not citations:
+        return decision.abstain(
+            AbstentionCode.UNSUPPORTED_ANSWER,
+            "no sentence of the answer is supported by the documents",
+        )
+    lacking = missing_answer_type(question, " ".join(c.quote for c in citations))
+    if lacking is not None:
+        return decision.abstain(
+            AbstentionCode.ANSWER_TYPE_MISSING,
+            f"the question asks for {lacking}; the answer has none",
+        )
+    return decision

@@ -1,5 +1,13 @@
 """``DocQA`` and ``ask()``: the one API that the CLI, the UI and the evaluation all call.
 
+A question goes through three stages, each a plain call that a test can make on its own:
+
+1. ``gather`` (``evidence.py``): rewrite a follow-up, embed the question, retrieve, score the
+   sentences of the kept chunks -> ``Evidence``;
+2. ``decide`` (``abstention.py``): answer or abstain -> ``Decision`` (a code, a message, the
+   confidence);
+3. the ``Answerer`` (``answerers/``) writes a cited ``Draft``, which ``abstention.review`` checks.
+
 Example:
     >>> from docqa import DocQA
     >>> qa = DocQA(corpus_dir="corpus", index_dir=".docqa")
@@ -10,42 +18,34 @@ Example:
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from docqa.abstention import (
-    AbstentionModel,
-    default_model,
-    extract_features,
-    missing_answer_type,
-    unsupported_names,
-)
-from docqa.answering import ABSTENTION_TEXT, compose_answer, score_sentences, select_sentences
-from docqa.conversation import Turn, standalone_question
+from docqa.abstention import AbstentionModel, Decision, decide, default_model, review
+from docqa.answerers import Answerer, Draft, make_answerer
+from docqa.conversation import History
 from docqa.embeddings import load_embedder, model_identity
-from docqa.errors import QuestionError
-from docqa.generative import compose_verified, stream_generation, verify
+from docqa.evidence import Evidence, EvidenceGatherer, clean_question
+from docqa.features import IdfFunction
 from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
 from docqa.manifest import Manifest, index_lock
-from docqa.models import Answer, Citation, DroppedSentence, IngestReport, RetrievedChunk
+from docqa.models import ABSTENTION_TEXT, Answer, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
-from docqa.store import ChunkStore, connect
+from docqa.store import ChunkStore, connect, drop_collections
 
 if TYPE_CHECKING:
     # Type-only: importing langchain_core.language_models costs ~0.4 s of every `docqa ask`.
     from langchain_core.language_models import BaseChatModel
 
     from docqa.langchain_retriever import DocQARetriever
-
-History = Sequence[tuple[str, "str | Answer"]]
 
 _GENERATION_CHECK_SECONDS = 1.0
 
@@ -60,6 +60,8 @@ class DocQA:
         chroma_client: A ready Chroma client (default: an embedded ``PersistentClient``).
         abstention_model: Overrides the calibrated abstention model.
         chat_model: Any LangChain chat model for ``answerer="llm"`` (default: from settings).
+        answerer: A built-in answerer's name (``"extractive"``, ``"llm"``: the ``answerer``
+            setting) or any ``Answerer`` object (default: the one the settings name).
     """
 
     def __init__(
@@ -70,8 +72,11 @@ class DocQA:
         chroma_client: Any | None = None,
         abstention_model: AbstentionModel | None = None,
         chat_model: BaseChatModel | None = None,
+        answerer: Answerer | str | None = None,
         **overrides: Any,
     ) -> None:
+        if isinstance(answerer, str):
+            overrides["answerer"], answerer = answerer, None
         if settings is not None and overrides:
             settings = load_settings(**{**settings.model_dump(), **overrides})
         self.settings = settings or load_settings(**overrides)
@@ -83,6 +88,7 @@ class DocQA:
         self._chroma_client = chroma_client
         self._abstention = abstention_model
         self._chat_model = chat_model
+        self._answerer = answerer
         self._paths = IndexPaths(self.settings.index_dir)
         self._keyword: KeywordIndex | None = None
         self._index_verified = False
@@ -119,7 +125,17 @@ class DocQA:
         """The model deciding whether to answer."""
         return self._abstention or default_model()
 
-    def _keyword_index(self) -> KeywordIndex:
+    @cached_property
+    def answerer(self) -> Answerer:
+        """The answerer of stage 3 (``settings.answerer`` unless one was injected)."""
+        if self._answerer is not None:
+            return self._answerer
+        return make_answerer(
+            self.settings, embedder=lambda: self.embedder, chat_model=lambda: self.chat_model
+        )
+
+    def keyword_index(self) -> KeywordIndex:
+        """The current keyword (BM25) index, rebuilt from the store when it is stale."""
         # Another instance may ingest into the same store: look at its generation token now and
         # then (a cheap metadata read) and rebuild the derived keyword cache when it moved.
         with self._keyword_lock:
@@ -135,13 +151,16 @@ class DocQA:
                 self._keyword = loaded
             return self._keyword
 
+    def _idf(self) -> IdfFunction:
+        return self.keyword_index().idf
+
     @cached_property
     def hybrid(self) -> HybridRetriever:
         """The retriever behind ``ask`` and ``retriever``."""
         s = self.settings
         return HybridRetriever(
             store=self.store,
-            keyword_index=self._keyword_index,
+            keyword_index=self.keyword_index,
             mode=s.retrieval_mode,
             method=s.fusion,
             candidates=s.candidates,
@@ -149,22 +168,44 @@ class DocQA:
             rrf_k=s.rrf_k,
         )
 
+    @cached_property
+    def gatherer(self) -> EvidenceGatherer:
+        """Stage 1: rewrite, search and score (see ``evidence.py``)."""
+        s = self.settings
+        return EvidenceGatherer(
+            embed_query=lambda text: self.embedder.embed_query(text),
+            retrieve=self.hybrid.retrieve,
+            sentence_vectors=self.store.sentence_vectors,
+            keyword_idf=self._idf,
+            top_k=s.top_k,
+            history_turns=s.history_turns,
+        )
+
     @property
     def retriever(self) -> DocQARetriever:
-        """A LangChain ``BaseRetriever`` over the same hybrid retrieval."""
+        """A LangChain ``BaseRetriever`` over the same retrieval as ``ask`` (``retrieve``)."""
         from docqa.langchain_retriever import DocQARetriever
 
-        return DocQARetriever(qa=self, k=self.settings.top_k)
+        return DocQARetriever(retrieve=self.retrieve, k=self.settings.top_k)
 
-    # ---- operations ----------------------------------------------------------------------
+    # ---- the index -----------------------------------------------------------------------
     def ingest(
         self,
         progress: bool = False,
         on_progress: ProgressCallback | None = None,
+        *,
+        rebuild: bool = False,
     ) -> IngestReport:
-        """Sync the index with the corpus folder (incremental) and report what changed."""
+        """Sync the index with the corpus folder (incremental) and report what changed.
+
+        With ``rebuild`` the index is emptied first (under the same lock, so no other writer
+        ever sees it half gone) and built anew: the fix for an index from an incompatible
+        version.
+        """
         s = self.settings
         with index_lock(self._paths.root):
+            if rebuild:
+                self._clear_index()
             report, keyword = sync_corpus(
                 s.corpus_dir,
                 self._paths,
@@ -179,6 +220,29 @@ class DocQA:
             )
         self._keyword = keyword
         return report
+
+    def _clear_index(self) -> None:
+        """Empty the index: both Chroma collections, the manifest and the keyword cache.
+
+        The caller holds the index lock. Collections are dropped through the client (an
+        embedded store's files may be open in this process); only a store that cannot even be
+        opened is deleted from disk.
+        """
+        for name in ("store", "hybrid", "gatherer"):
+            self.__dict__.pop(name, None)
+        self._keyword = None
+        self._index_verified = False
+        s = self.settings
+        try:
+            client = self._chroma_client or connect(s.index_dir, s.chroma_url)
+        except Exception:  # an unreadable embedded store: nothing in it is worth keeping
+            if s.chroma_url or self._chroma_client is not None:
+                raise
+            shutil.rmtree(s.index_dir / "chroma", ignore_errors=True)
+            client = connect(s.index_dir)
+        drop_collections(client, s.collection)
+        self._paths.manifest.unlink(missing_ok=True)
+        shutil.rmtree(self._paths.keyword, ignore_errors=True)
 
     def is_indexed(self) -> bool:
         """Whether an index has been built for this corpus.
@@ -197,29 +261,31 @@ class DocQA:
         self._index_verified = True  # read once: the manifest can be large, questions many
         return True
 
+    def _ensure_index(self) -> None:
+        if not self.is_indexed():
+            self.ingest()
+
+    # ---- the question path ---------------------------------------------------------------
     def check_question(self, question: str) -> str:
         """The question cleaned of control characters, or a ``QuestionError`` saying why not."""
-        if not isinstance(question, str):
-            raise QuestionError("The question must be text (a str).")
-        # Control characters carry no meaning here and upset tokenisers and terminals alike.
-        cleaned = "".join(
-            ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question
-        ).strip()
-        if not cleaned:
-            raise QuestionError("The question is empty: type a question about your documents.")
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            raise QuestionError(
-                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
-                "Shorten it, or raise DOCQA_MAX_QUESTION_CHARS."
-            )
-        return cleaned
+        return clean_question(question, self.settings.max_question_chars)
 
     def retrieve(self, question: str, history: History = ()) -> list[RetrievedChunk]:
-        """The chunks ``ask`` would answer from, best first."""
-        query = standalone_question(self.check_question(question), _turns(history))
-        vector = self.embedder.embed_query(query)
-        return self.hybrid.retrieve(vector, query, self.settings.top_k)
+        """The chunks ``ask`` would answer from, best first (stage 1 without the scoring)."""
+        cleaned = self.check_question(question)
+        self._ensure_index()
+        query, _ = self.gatherer.rewrite(cleaned, history)
+        return list(self.gatherer.search(query).retrieved)
+
+    def gather(self, question: str, history: History = ()) -> Evidence:
+        """Stage 1: the evidence for ``question`` (builds the index first if there is none)."""
+        cleaned = self.check_question(question)
+        self._ensure_index()
+        return self.gatherer.gather(cleaned, history)
+
+    def decide(self, evidence: Evidence) -> Decision:
+        """Stage 2: answer or abstain, with the calibrated model and ``abstain_threshold``."""
+        return decide(evidence, self.abstention, self.settings.abstain_threshold)
 
     def ask(self, question: str, history: History = ()) -> Answer:
         """Answer ``question`` from the documents, citing every sentence, or abstain.
@@ -228,6 +294,9 @@ class DocQA:
             question: The question.
             history: Earlier ``(question, answer)`` turns, oldest first; used to resolve
                 follow-ups such as "What did he emphasize?".
+
+        Raises:
+            QuestionError: (also a ``ValueError``) for an empty or over-long question.
         """
         final: Answer | None = None
         for item in self.ask_stream(question, history):
@@ -240,86 +309,44 @@ class DocQA:
         """Like ``ask``, but yields text as it is written, then the final ``Answer``.
 
         With the ``llm`` answerer the streamed text is the model's raw, unverified output; the
-        final ``Answer`` holds only the sentences the grounding guard verified.
+        final ``Answer`` holds only the sentences the grounding guard verified. An answerer that
+        writes all at once (and every abstention) streams the final text once.
         """
         started = time.perf_counter()
-        cleaned = self.check_question(question)
-        if not self.is_indexed():
-            self.ingest()
-        s = self.settings
-        turns = _turns(history)[-s.history_turns :] if s.history_turns else []
-        query = standalone_question(cleaned, turns)
+        evidence = self.gather(question, history)
         t0 = time.perf_counter()
-        vector = self.embedder.embed_query(query)
-        t1 = time.perf_counter()
-        retrieved = self.hybrid.retrieve(vector, query, s.top_k)
-        vectors = self.store.sentence_vectors([r.chunk for r in retrieved])
-        t2 = time.perf_counter()
-        scored = score_sentences(query, vector, retrieved, vectors)
-        features = extract_features(query, retrieved, scored, self._keyword_index().idf)
-        model = self.abstention
-        confidence = model.probability(features)
-        threshold = s.abstain_threshold if s.abstain_threshold is not None else model.threshold
-        missing = unsupported_names(query, " ".join(r.chunk.text for r in retrieved))
-        reason: str | None = None
-        if not scored:
-            reason = "no evidence"
-        elif missing:
-            reason = "not named in the documents: " + ", ".join(missing)
-        elif confidence < threshold:
-            reason = "low confidence"
-        text = ABSTENTION_TEXT
-        citations: tuple[Citation, ...] = ()
-        dropped: tuple[DroppedSentence, ...] = ()
-        if reason is None and s.answerer == "llm":
-            sources = [r.chunk for r in retrieved[: s.llm_sources]]
-            pieces: list[str] = []
-            for piece in stream_generation(self.chat_model, query, sources, turns):
-                pieces.append(piece)
-                yield piece
-            result = verify("".join(pieces), sources, vectors, self.embedder)
-            text, citations, dropped = compose_verified(result)
-            if not citations:
-                reason = "no generated sentence is supported by the documents"
-        elif reason is None:
-            chosen = select_sentences(
-                scored, s.max_answer_sentences, s.sentence_keep_ratio, s.pair_margin
-            )
-            text, citations = compose_answer(chosen)
-        if reason is None:
-            lacking = missing_answer_type(query, " ".join(c.quote for c in citations))
-            if lacking is not None:
-                reason = f"the question asks for {lacking}; the evidence has none"
-        if reason is not None:
-            text, citations = ABSTENTION_TEXT, ()
-        if s.answerer == "extractive":
-            yield text
-        t3 = time.perf_counter()
-        yield Answer(
+        decision = self.decide(evidence)
+        draft: Draft | None = None
+        streamed = False
+        if decision.answers:
+            for item in self.answerer.stream(evidence):
+                if isinstance(item, Draft):
+                    draft = item
+                else:
+                    streamed = True
+                    yield item
+            decision = review(decision, evidence.query, draft.citations if draft else ())
+        finished = time.perf_counter()
+        answer = Answer(
             question=question,
-            text=text,
-            citations=citations,
-            abstained=reason is not None,
-            confidence=round(confidence, 4),
-            standalone_question=query,
+            text=draft.text if draft is not None and decision.answers else ABSTENTION_TEXT,
+            citations=draft.citations if draft is not None and decision.answers else (),
+            abstained=not decision.answers,
+            confidence=round(decision.confidence, 4),
+            standalone_question=evidence.query,
             timings={
-                "embed": t1 - t0,
-                "retrieve": t2 - t1,
-                "answer": t3 - t2,
-                "total": t3 - started,
+                **evidence.timings,
+                "answer": finished - t0,
+                "total": finished - started,
             },
-            retrieved=tuple(retrieved),
-            abstention_reason=reason,
-            dropped=dropped,
-            answerer=s.answerer,
+            retrieved=evidence.retrieved,
+            abstention_reason=decision.reason,
+            dropped=draft.dropped if draft is not None else (),
+            answerer=self.answerer.name,
         )
-
-
-def _turns(history: History) -> list[Turn]:
-    turns: list[Turn] = []
-    for question, answer in history:
-        turns.append((question, answer if isinstance(answer, str) else answer.text))
-    return turns
+        if not streamed:
+            yield answer.text
+        yield answer
 
 
 _default: DocQA | None = None

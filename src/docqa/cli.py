@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,9 +89,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             f"Corpus folder {qa.settings.corpus_dir} does not exist. Create it and put documents "
             "in it, or pass --corpus DIR."
         )
-    if args.rebuild and qa.settings.index_dir.exists():
-        shutil.rmtree(qa.settings.index_dir)
-    report = qa.ingest(progress=sys.stderr.isatty())
+    report = qa.ingest(progress=sys.stderr.isatty(), rebuild=args.rebuild)
     print(report.summary())
     for skipped in report.skipped:
         print(f"  skipped {skipped.source}: {skipped.reason}")

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from docqa.citations import strip_markers
 from docqa.lexical import QUESTION_WORDS, STOPWORDS, capitalised_phrases, content_terms
+
+if TYPE_CHECKING:
+    from docqa.models import Answer
 
 Turn = tuple[str, str]
 """An earlier exchange: ``(question, answer_text)``."""
+
+History = Sequence[tuple[str, "str | Answer"]]
+"""Earlier turns as users pass them: ``(question, answer)``, the answer as text or an ``Answer``."""
 
 _PERSONAL = {"he", "she", "him", "his", "her", "hers", "they", "them", "their", "theirs"}
 _IMPERSONAL = {"it", "its", "there"}
@@ -20,14 +28,43 @@ _POSSESSIVE = {"his", "her", "its", "their"}
 _PRONOUN = re.compile(
     r"\b(he|she|him|his|her|hers|they|them|their|theirs|it|its|there)\b", re.IGNORECASE
 )
+# Existential "there" ("Is there a budget?", "there are troops") points at nothing; only the
+# place adverb ("What happened there?") refers back to an earlier turn.
+_EXISTENTIAL_THERE = re.compile(
+    r"\b(?:is|are|was|were|will|would|could|can|should|shall|may|might|must|has|have|had|"
+    r"isn't|aren't|wasn't|weren't)\s+there\b"
+    r"|\bthere(?:\s+|['’])(?:is|are|was|were|s|will|would|could|can|should|shall|may|might|must|"
+    r"has|have|had|seems?|seemed|appears?|appeared|remains?|remained|exists?|existed|used)\b",
+    re.IGNORECASE,
+)
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+(.+?)\s*\??\s*$", re.I)
+
+
+def recent_turns(history: History, limit: int) -> tuple[Turn, ...]:
+    """The last ``limit`` turns of ``history`` as ``(question, answer_text)`` pairs."""
+    if limit <= 0:
+        return ()
+    return tuple(
+        (question, answer if isinstance(answer, str) else answer.text)
+        for question, answer in list(history)[-limit:]
+    )
+
+
+def _pronoun(question: str) -> re.Match[str] | None:
+    """The first pronoun of ``question`` that refers back (existential "there" does not)."""
+    existential = [m.span() for m in _EXISTENTIAL_THERE.finditer(question)]
+    for match in _PRONOUN.finditer(question):
+        inside = any(start <= match.start() < end for start, end in existential)
+        if not (match.group(1).lower() == "there" and inside):
+            return match
+    return None
 
 
 def _antecedents(history: Sequence[Turn]) -> list[str]:
     """Named things mentioned in earlier turns, most recent question first, then its answer."""
     found: list[str] = []
     for question, answer in reversed(history):
-        for text in (question, re.sub(r"\s*\[\d+\]", "", answer)):
+        for text in (question, strip_markers(answer)):
             for phrase in capitalised_phrases(text):
                 words = phrase.split()
                 while words and words[0].casefold() in QUESTION_WORDS | STOPWORDS:
@@ -44,7 +81,7 @@ def _looks_like_person(phrase: str) -> bool:
 
 
 def _depends_on_history(question: str) -> bool:
-    if _PRONOUN.search(question) or _ELLIPSIS.match(question):
+    if _pronoun(question) or _ELLIPSIS.match(question):
         return True
     return len(content_terms(question)) <= 1
 
@@ -70,7 +107,7 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
         if target is not None:
             return previous_question.replace(target, replacement, 1)
 
-    pronoun = _PRONOUN.search(question)
+    pronoun = _pronoun(question)
     if pronoun and candidates:
         word = pronoun.group(1).lower()
         if word in _PERSONAL:

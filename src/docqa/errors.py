@@ -7,8 +7,8 @@ class DocQAError(Exception):
     """Base class of every error docqa raises on purpose; the CLI prints its message only."""
 
 
-class ConfigurationError(DocQAError):
-    """A setting or argument is invalid."""
+class ConfigurationError(DocQAError, ValueError):
+    """A setting or argument is invalid (also a ``ValueError``, the convention for bad input)."""
 
 
 class CorpusError(DocQAError):
@@ -23,5 +23,5 @@ class IndexError_(DocQAError):
     """The index is missing, locked, or was built by an incompatible version."""
 
 
-class QuestionError(DocQAError):
-    """The question cannot be asked as given (empty, too long)."""
+class QuestionError(DocQAError, ValueError):
+    """The question cannot be asked as given (empty, too long); also a ``ValueError``."""

@@ -16,12 +16,12 @@ from typing import Literal
 
 import numpy as np
 
-from docqa.answering import ABSTENTION_TEXT
 from docqa.chunking import split_sentences
+from docqa.citations import MARKER, MARKER_RUN, marker_numbers
 from docqa.lexical import content_terms, names, numbers, stem, words
-from docqa.models import Chunk, Span
+from docqa.models import ABSTENTION_TEXT, Chunk, Span
 
-# Calibrated by eval/guard_calibrate.py on ClapNQ dev (shared/bench/clapnq): 470 sentences of
+# Calibrated by eval/guard_calibrate.py on ClapNQ dev (eval/data/clapnq): 470 sentences of
 # human reference answers vs their gold passage (supported) and 953 pairs of the same sentences vs
 # plausible wrong passages (lexically closest, same article, random). These values keep 96.4% of
 # supported sentences and reject 99.9% of unsupported pairs (precision 0.998); chosen on half the
@@ -32,20 +32,16 @@ MIN_TERM_OVERLAP = 0.80
 # A claim needs at least this many content words before it can be checked against a source.
 MIN_CLAIM_TERMS = 2
 
-# "[1]", "[1, 2]", "[1-2]", "[1; 3]": one marker; several may follow each other ("[1][2]").
-_MARKER = r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]"
-_MARKER_RUN = re.compile(rf"[^\S\n]*{_MARKER}(?:[^\S\n]*{_MARKER})*")
 # Markers written after the final punctuation ("Text. [1] Next") would begin the next sentence
 # once split, so they are moved in front of it first ("Text [1]. Next").
-_AFTER_END = re.compile(rf"(?<![.!?])([.!?]+[\"'”’)]*)(\s*(?:{_MARKER}\s*)+)(?=\S|$)")
+_AFTER_END = re.compile(rf"(?<![.!?])([.!?]+[\"'”’)]*)(\s*(?:{MARKER}\s*)+)(?=\S|$)")
 _CLOSERS = frozenset(".,;:!?)]}\"'”’")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
 _ABSTENTION_WORDS = words(ABSTENTION_TEXT)
-_MAX_RANGE = 20  # "[1-300]" is a typo or an attack, not three hundred citations
 
 
 @dataclass(frozen=True)
-class Evidence:
+class SourceSentence:
     """One document sentence the answer may cite."""
 
     chunk: Chunk
@@ -64,7 +60,7 @@ class GuardedSentence:
 
     text: str
     claimed: tuple[int, ...]
-    evidence: Evidence | None
+    evidence: SourceSentence | None
     source: int | None
     status: Literal["kept", "corrected", "dropped"]
     reason: str
@@ -88,24 +84,13 @@ class GuardResult:
         return [s for s in self.sentences if s.status == "dropped"]
 
 
-def _marker_numbers(marker: str) -> list[int]:
-    found: list[int] = []
-    for part in re.split(r"[,;]", marker.strip("[] ")):
-        ends = [int(n) for n in re.findall(r"\d+", part)]
-        if len(ends) == 2 and 0 <= ends[1] - ends[0] <= _MAX_RANGE:
-            found.extend(range(ends[0], ends[1] + 1))
-        else:
-            found.extend(ends)
-    return found
-
-
 def _strip_markers(sentence: str) -> tuple[str, list[int]]:
     cited: list[int] = []
     out: list[str] = []
     position = 0
-    for match in _MARKER_RUN.finditer(sentence):
-        for marker in re.findall(_MARKER, match.group(0)):
-            cited.extend(_marker_numbers(marker))
+    for match in MARKER_RUN.finditer(sentence):
+        for marker in re.findall(MARKER, match.group(0)):
+            cited.extend(marker_numbers(marker))
         out.append(sentence[position : match.start()])
         following = sentence[match.end() : match.end() + 1]
         # "word[1]word" must not become "wordword"; "word [1]." must become "word."
@@ -153,7 +138,7 @@ def _name_found(name: str, vocab: frozenset[str]) -> bool:
 class ChunkSupport:
     """How well one source chunk supports one generated sentence (see ``chunk_support``)."""
 
-    evidence: Evidence  # the sentence to cite
+    evidence: SourceSentence  # the sentence to cite
     similarity: float  # best cosine of one of the chunk's sentences or adjacent pairs
     term_overlap: float  # share of the sentence's content terms found in the chunk
     missing_numbers: tuple[str, ...]  # numbers of the sentence absent from the chunk
@@ -169,7 +154,9 @@ class ChunkSupport:
         )
 
 
-def chunk_support(sentence: str, vector: np.ndarray, evidence: Sequence[Evidence]) -> ChunkSupport:
+def chunk_support(
+    sentence: str, vector: np.ndarray, evidence: Sequence[SourceSentence]
+) -> ChunkSupport:
     """Measure the support of ``sentence`` (unit ``vector``) by one chunk's ``evidence``.
 
     ``evidence`` must be non-empty, of one chunk, in document order. When an adjacent pair of
@@ -211,7 +198,7 @@ def _refs(numbers_: Sequence[int]) -> str:
 def verify_answer(
     generated: str,
     sources: Sequence[Chunk],
-    evidence: Sequence[Evidence],
+    evidence: Sequence[SourceSentence],
     embed: Callable[[list[str]], np.ndarray],
     *,
     min_similarity: float = MIN_SIMILARITY,
@@ -248,7 +235,7 @@ def verify_answer(
     parts = [(t, c) for t, c in split_generated(generated) if words(t) != _ABSTENTION_WORDS]
     if not parts:
         return GuardResult(())
-    by_chunk: dict[str, list[Evidence]] = {}
+    by_chunk: dict[str, list[SourceSentence]] = {}
     for item in evidence:
         by_chunk.setdefault(item.chunk.chunk_id, []).append(item)
     for items in by_chunk.values():

@@ -208,7 +208,8 @@ def remove_leftovers(root: Path, min_age_seconds: float = 60.0) -> None:
     """Delete temporary files a killed process left behind (half-written manifests, keyword
     staging folders). Only old ones: a reader may be saving a keyword cache right now."""
     now = time.time()
-    for leftover in [*root.glob(".manifest-*"), *root.glob(".keyword-*")]:
+    patterns = (".manifest.json.*.tmp", ".manifest-*", ".keyword-*")
+    for leftover in [path for pattern in patterns for path in root.glob(pattern)]:
         try:
             if now - leftover.stat().st_mtime < min_age_seconds:
                 continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from docqa.lexical import keyword_tokens
+from docqa.lexical import TOKENIZER_VERSION, keyword_tokens
 
 _META = "docqa-keyword.json"
 
@@ -76,7 +76,11 @@ class KeywordIndex:
         try:
             if self._bm25 is not None:
                 self._bm25.save(str(staging))
-            meta = {"chunk_ids": self.chunk_ids, "generation": self.generation}
+            meta = {
+                "chunk_ids": self.chunk_ids,
+                "generation": self.generation,
+                "tokenizer": TOKENIZER_VERSION,
+            }
             (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
             backup = folder.with_name(folder.name + ".old")
             if backup.exists():
@@ -91,10 +95,13 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
-        """Read a saved index, or None when missing or unreadable (it is then rebuilt)."""
+        """Read a saved index, or None when missing, unreadable or tokenised by other rules
+        (it is then rebuilt from the store)."""
         meta_path = folder / _META
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("tokenizer") != TOKENIZER_VERSION:
+                return None  # built with other tokenisation rules: rebuilt from the store
             chunk_ids = list(meta["chunk_ids"])
             generation = str(meta["generation"])
             bm25 = bm25s.BM25.load(str(folder)) if chunk_ids else None

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
-if TYPE_CHECKING:
-    from docqa.api import DocQA
+from docqa.models import RetrievedChunk
 
 
 class DocQARetriever(BaseRetriever):
     """Returns the best chunks as LangChain ``Document``s with offsets in their metadata.
+
+    It calls the same retrieval as ``DocQA.ask`` (``DocQA.retrieve``): question checked,
+    follow-up rewriting, hybrid search.
 
     Example:
         >>> docs = DocQA().retriever.invoke("Who is Tom Goffus?")
         >>> docs[0].metadata["source"], docs[0].metadata["start"]
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    qa: Any
+    retrieve: Callable[[str], Sequence[RetrievedChunk]]
     k: int = 5
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[LCDocument]:
-        qa: DocQA = self.qa
-        hits = qa.retrieve(query)[: self.k]
+        hits = self.retrieve(query)[: self.k]
         return [
             LCDocument(
                 id=hit.chunk.chunk_id,

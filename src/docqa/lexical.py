@@ -10,8 +10,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
+TOKENIZER_VERSION = "light-stem-1"
+"""Changes whenever tokens change, so that a saved keyword index is rebuilt, never misread."""
+
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
+# Function words that carry no topic. The contractions never reach `words()` whole (it splits at
+# apostrophes); they are here for the checks that read raw capitalised tokens (`names`).
 STOPWORDS = frozenset(
     [
         "a",
@@ -26,7 +31,6 @@ STOPWORDS = frozenset(
         "and",
         "any",
         "are",
-        "aren't",
         "as",
         "at",
         "be",
@@ -42,12 +46,9 @@ STOPWORDS = frozenset(
         "can",
         "could",
         "did",
-        "didn't",
         "do",
         "does",
-        "doesn't",
         "doing",
-        "don't",
         "down",
         "during",
         "each",
@@ -73,7 +74,6 @@ STOPWORDS = frozenset(
         "in",
         "into",
         "is",
-        "isn't",
         "it",
         "its",
         "itself",
@@ -150,8 +150,6 @@ STOPWORDS = frozenset(
         "s",
         "t",
         "tell",
-        "does",
-        "did",
         "done",
         "say",
         "said",
@@ -159,6 +157,7 @@ STOPWORDS = frozenset(
         "many",
         "much",
     ]
+    + ["aren't", "didn't", "doesn't", "don't", "isn't"]
 )
 
 QUESTION_WORDS = frozenset(["what", "when", "where", "which", "who", "whom", "whose", "why", "how"])

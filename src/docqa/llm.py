@@ -65,7 +65,10 @@ class LlamaCppChat(BaseChatModel):
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise ConfigurationError(f"llama-cpp-python is not installed. {_INSTALL}") from None
+                raise ConfigurationError(
+                    "llama-cpp-python is not installed. Install it with `make install-llm` "
+                    "(or `.venv/bin/pip install -e '.[llamacpp]'`; see README, Generated answers)."
+                ) from None
             self._llm = Llama(
                 model_path=self.model_path,
                 n_ctx=self.n_ctx,

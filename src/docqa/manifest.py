@@ -7,15 +7,16 @@ the chunks of a changed or deleted file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
-import tempfile
+import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from docqa.errors import IndexError_
+from docqa.fileio import atomic_write
 
 MANIFEST_VERSION = 1
 
@@ -65,37 +66,34 @@ class Manifest:
             "chunking": self.chunking,
             "files": {src: asdict(entry) for src, entry in sorted(self.files.items())},
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps(payload))
+
+
+LOCK_NAME = ".lock"
+WAITING_MESSAGE = "another docqa process is writing the index in %s; waiting for it to finish"
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
 def index_lock(index_dir: Path, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on the index while writing it.
+    """Hold an exclusive lock on the index while writing it (a ``filelock`` lock file).
 
-    A second writer waits for the first (``wait=True``) or fails with a clear message.
+    A second writer, in this process or another, waits for the first (``wait=True``) or fails
+    with a clear message. The operating system releases the lock when a process dies.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not wait:
-                raise IndexError_(
-                    f"Another docqa process is writing the index in {index_dir}. "
-                    "Wait for it to finish, then try again."
-                ) from None
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = FileLock(index_dir / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise IndexError_(
+                f"Another docqa process is writing the index in {index_dir}. "
+                "Wait for it to finish, then try again."
+            ) from None
+        log.warning(WAITING_MESSAGE, index_dir)
+        lock.acquire(timeout=-1)
+    try:
+        yield
+    finally:
+        lock.release()

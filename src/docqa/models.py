@@ -5,7 +5,14 @@ Every entry point (Python API, CLI, evaluation) returns these objects; the faces
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from docqa.citations import strip_markers
+
+ABSTENTION_TEXT = "The documents do not contain an answer to this question."
+"""The one fixed sentence every abstention says (documented in README)."""
 
 Span = tuple[int, int]
 """A half-open character span ``(start, end)`` into a document's text."""
@@ -81,6 +88,27 @@ class Citation:
     score: float
     page: int | None = None
 
+    @classmethod
+    def of_sentence(cls, number: int, chunk: Chunk, span: Span, score: float) -> Citation:
+        """The citation of the sentence at document ``span`` inside ``chunk``; every citation
+        is built here. The quote is cut from the chunk, so ``quote == document.text[start:end]``
+        holds by construction (the chunk invariant)."""
+        return cls(
+            number=number,
+            doc_id=chunk.doc_id,
+            source=chunk.source,
+            title=chunk.title,
+            start=span[0],
+            end=span[1],
+            quote=chunk.sentence_text(span),
+            score=round(score, 4),
+            page=chunk.page,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the UI's ``/ask`` endpoint, evaluation reports)."""
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class RetrievedChunk:
@@ -102,6 +130,36 @@ class DroppedSentence:
     reason: str
 
 
+class AbstentionCode(StrEnum):
+    """Why docqa abstained, as a stable code a program can branch on."""
+
+    NO_EVIDENCE = "no_evidence"
+    """Retrieval found nothing to answer from (an empty index, or no passage at all)."""
+    NAME_NOT_FOUND = "name_not_found"
+    """A name the question asks about occurs in none of the retrieved passages."""
+    LOW_CONFIDENCE = "low_confidence"
+    """The abstention model's confidence is below the threshold."""
+    UNSUPPORTED_ANSWER = "unsupported_answer"
+    """The answerer produced no sentence the documents support (e.g. the guard dropped all)."""
+    ANSWER_TYPE_MISSING = "answer_type_missing"
+    """The question asks for an amount, a date or a name, and the answer holds none."""
+
+
+@dataclass(frozen=True)
+class AbstentionReason:
+    """Why an answer abstained: a ``code`` for programs and a ``message`` for people."""
+
+    code: AbstentionCode
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready data."""
+        return {"code": self.code.value, "message": self.message}
+
+
 @dataclass(frozen=True)
 class Answer:
     """What ``DocQA.ask`` returns.
@@ -114,10 +172,12 @@ class Answer:
         abstained: True when the documents do not support an answer.
         confidence: Estimated probability that the documents answer the question (0..1).
         standalone_question: The question after resolving references to earlier turns.
-        timings: Seconds spent per stage: ``embed``, ``retrieve``, ``answer``, ``total``.
+        timings: Seconds spent per stage: ``embed`` (the question), ``retrieve`` (chunks and
+            their sentence vectors), ``score`` (sentences and evidence features), ``answer``
+            (the decision and the answerer), ``total``.
         retrieved: The chunks retrieval returned, best first (for inspection and evaluation).
-        abstention_reason: Why it abstained: ``"no evidence"``, ``"low confidence"`` or
-            ``"not named in the documents: ..."``; None when it answered.
+        abstention_reason: Why it abstained (an ``AbstentionCode`` and a message); None when
+            it answered.
         dropped: Generated sentences the grounding guard removed (``llm`` answerer only).
         answerer: ``"extractive"`` or ``"llm"``.
     """
@@ -130,16 +190,29 @@ class Answer:
     standalone_question: str
     timings: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[RetrievedChunk, ...] = ()
-    abstention_reason: str | None = None
+    abstention_reason: AbstentionReason | None = None
     dropped: tuple[DroppedSentence, ...] = ()
     answerer: str = "extractive"
 
     @property
     def plain_text(self) -> str:
         """The answer without its ``[n]`` markers."""
-        import re
+        return strip_markers(self.text)
 
-        return re.sub(r"\s*\[\d+\]", "", self.text).strip()
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON-ready data (what the UI's ``/ask`` endpoint returns)."""
+        reason = self.abstention_reason
+        return {
+            "text": self.text,
+            "abstained": self.abstained,
+            "abstention_reason": reason.to_dict() if reason else None,
+            "confidence": self.confidence,
+            "standalone_question": self.standalone_question,
+            "citations": [c.to_dict() for c in self.citations],
+            "answerer": self.answerer,
+            "dropped": [{"text": d.text, "reason": d.reason} for d in self.dropped],
+            "timings": dict(self.timings),
+        }
 
 
 @dataclass(frozen=True)

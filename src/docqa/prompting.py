@@ -10,8 +10,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from docqa.answering import ABSTENTION_TEXT
-from docqa.models import Chunk
+from docqa.models import ABSTENTION_TEXT, Chunk
 
 SYSTEM_PROMPT = f"""You answer questions using only the numbered sources you are given.
 Rules:

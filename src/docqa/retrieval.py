@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from docqa.keyword import KeywordIndex
 from docqa.models import RetrievedChunk
 from docqa.store import ChunkStore
@@ -79,7 +81,7 @@ class HybridRetriever:
     dense_weight: float = 0.5
     rrf_k: int = 60
 
-    def rank(self, query_vector: Sequence[float], query_text: str) -> Ranking:
+    def rank(self, query_vector: Sequence[float] | np.ndarray, query_text: str) -> Ranking:
         """Both raw rankings, ``candidates`` long each."""
         dense = self.store.nearest(query_vector, self.candidates) if self.mode != "keyword" else []
         keyword = (
@@ -88,7 +90,7 @@ class HybridRetriever:
         return Ranking(dense, keyword)
 
     def retrieve(
-        self, query_vector: Sequence[float], query_text: str, top_k: int
+        self, query_vector: Sequence[float] | np.ndarray, query_text: str, top_k: int
     ) -> list[RetrievedChunk]:
         """The ``top_k`` best chunks with their dense, keyword and fused scores."""
         ranking = self.rank(query_vector, query_text)

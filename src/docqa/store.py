@@ -67,6 +67,14 @@ def connect(index_dir: Path, chroma_url: str | None = None) -> Any:
     return client
 
 
+def drop_collections(client: Any, collection: str) -> None:
+    """Delete the chunk and sentence collections named after ``collection``, where they exist."""
+    existing = {getattr(c, "name", c) for c in client.list_collections()}
+    for name in (collection, f"{collection}-sentences"):
+        if name in existing:
+            client.delete_collection(name)
+
+
 def chunk_to_record(chunk: Chunk) -> dict[str, Any]:
     """Chroma metadata for a chunk (Chroma accepts only flat scalar values)."""
     return {
@@ -250,7 +258,7 @@ class ChunkStore:
             )
         }
 
-    def nearest(self, vector: Sequence[float], limit: int) -> list[tuple[str, float]]:
+    def nearest(self, vector: Sequence[float] | np.ndarray, limit: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks to ``vector`` with their cosine similarity, best first.
 
         Only ids and distances: the caller fetches the few chunks it keeps (``get``), which is

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from docqa.eval_types import EvalSummary, QuestionResult
+from docqa.citations import strip_markers
+from docqa.evaluation.types import EvalSummary, QuestionResult
 from docqa.models import Citation
 
 _WORD = re.compile(r"\w+")
-# "[1]", "[12]" and grouped "[1, 2]" markers that the answerer puts after each sentence.
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LATENCY_ORDER = ("embed", "retrieve", "answer", "total")
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens (unicode-aware); a curly apostrophe counts as a straight one."""
     return _WORD.findall(text.replace("\u2019", "'").lower())
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def squad_tokens(text: str) -> list[str]:
+    """Tokens after the official SQuAD normalisation: lower case, ASCII punctuation removed,
+    articles (a, an, the) removed, split on whitespace."""
+    return _ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split()
 
 
 def _squash(text: str) -> str:
@@ -50,9 +60,10 @@ def _common_tokens(a: Sequence[str], b: Sequence[str], *, contiguous: bool) -> i
 
 
 def _best_f1(candidate: str, references: Sequence[str], lcs: bool) -> float:
-    cand = tokens(candidate)
+    tokenise = tokens if lcs else squad_tokens
+    cand = tokenise(candidate)
     best = 0.0
-    for ref in map(tokens, references) if cand else ():
+    for ref in map(tokenise, references) if cand else ():
         if lcs:
             common = _common_tokens(cand, ref, contiguous=False)
         else:
@@ -63,12 +74,17 @@ def _best_f1(candidate: str, references: Sequence[str], lcs: bool) -> float:
 
 
 def rouge_l(candidate: str, references: Sequence[str]) -> float:
-    """ROUGE-L F1 (LCS over tokens) against the best reference; 0.0 if none or empty."""
+    """ROUGE-L F1 (LCS over tokens) against the best reference; 0.0 if none or empty.
+
+    Equal to ``rouge-score``'s ``rougeL`` F-measure (no stemming) on ASCII text (a parity test
+    checks it); unlike it, letters outside ASCII count as word characters ("Café" stays one word).
+    """
     return _best_f1(candidate, references, lcs=True)
 
 
 def token_f1(candidate: str, references: Sequence[str]) -> float:
-    """SQuAD-style bag-of-tokens F1 against the best reference; 0.0 if none or empty."""
+    """SQuAD token F1 (the official normalisation, ``squad_tokens``) against the best
+    reference; 0.0 if there is none or the candidate is empty."""
     return _best_f1(candidate, references, lcs=False)
 
 
@@ -76,7 +92,7 @@ def key_phrase_match(answer: str, key_phrases: Sequence[str]) -> float:
     """Share of key phrases found in the normalised answer, ``[n]`` markers cut (1.0 if none)."""
     if not key_phrases:
         return 1.0
-    text = _normalise(_MARKER.sub("", answer))
+    text = _normalise(strip_markers(answer))
     return sum(_normalise(p) in text for p in key_phrases) / len(key_phrases)
 
 

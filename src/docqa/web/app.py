@@ -1,6 +1,6 @@
 """The docqa web UI: a thin Gradio layer over ``DocQA`` (chat with sources, document library).
 
-Run ``python app.py`` (or ``python -m docqa.ui``) and open http://127.0.0.1:7860. The server
+Run ``python app.py`` (or ``python -m docqa.web``) and open http://127.0.0.1:7860. The server
 starts at once and indexes the corpus in a background thread; the page shows the progress.
 Everything taken from documents or questions is HTML-escaped before it is shown.
 API: ``gradio_client.Client(url).predict("Who is Tom Goffus?", "[]", api_name="/ask")``.
@@ -19,19 +19,24 @@ from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+try:
+    import gradio as gr
+except ImportError:  # the web UI is an extra: say how to get it
+    raise SystemExit(
+        "docqa: the web UI needs Gradio: `make run` installs it, or `pip install -e '.[web]'`."
+    ) from None
 
 from docqa import library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
-from docqa.locks import ReadWriteLock  # noqa: E402
 from docqa.models import Answer  # noqa: E402
-from docqa.ui_render import (  # noqa: E402
+from docqa.web.address import resolve_address  # noqa: E402
+from docqa.web.locks import ReadWriteLock  # noqa: E402
+from docqa.web.render import (  # noqa: E402
     CSS,
     EXAMPLES,
     SOURCES_EMPTY,
     SOURCES_WAIT,
-    answer_to_dict,
     md_escape,
     render_documents,
     render_dropped,
@@ -83,14 +88,14 @@ class Library:
         sources = [d.source for d in docs]
         return render_documents(docs), gr.Dropdown(choices=sources, value=None)
 
-    def ask(self, question: str, turns: Sequence[tuple[str, str]]) -> dict[str, Any]:
-        """Answer as a dict (``answer_to_dict``); waits for indexing (up to 10 minutes)."""
+    def ask(self, question: str, turns: Sequence[tuple[str, str]]) -> Answer:
+        """The answer; waits for indexing (up to 10 minutes)."""
         answer = None
         for item in self.ask_stream(question, turns):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
-        return answer_to_dict(answer) | {"_answer": answer}
+        return answer
 
     def ask_stream(self, question: str, turns: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
         """Text as it is written, then the final ``Answer`` (see ``DocQA.ask_stream``)."""
@@ -158,9 +163,7 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
             pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
         except (ValueError, TypeError):
             raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
-        result = lib.ask(question, pairs)
-        result.pop("_answer")
-        return result
+        return lib.ask(question, pairs).to_dict()
 
     def upload(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         if not files:
@@ -273,10 +276,14 @@ def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]``."""
+    """Command line: ``python app.py [--host H] [--port P] [--corpus DIR] [--index DIR]``.
+
+    Without flags the address comes from ``DOCQA_UI_HOST``/``DOCQA_UI_PORT``, then Gradio's
+    ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT``, then 127.0.0.1:7860.
+    """
     parser = argparse.ArgumentParser(description="docqa web UI")
-    parser.add_argument("--host", default=os.environ.get("DOCQA_UI_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DOCQA_UI_PORT", "7860")))
+    parser.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", help="port to listen on (default: 7860)")
     parser.add_argument("--corpus", help="corpus folder (default: DOCQA_CORPUS_DIR or corpus)")
     parser.add_argument("--index", help="index folder (default: DOCQA_INDEX_DIR or .docqa)")
     args = parser.parse_args(argv)
@@ -286,10 +293,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.index:
         overrides["index_dir"] = args.index
     try:
+        host, port = resolve_address(args.host, args.port, os.environ)
         qa = DocQA(**overrides)
-    except DocQAError as exc:
+    except (DocQAError, ValueError) as exc:
         raise SystemExit(f"docqa: {exc}") from None
-    launch(build_app(qa), args.host, args.port)
+    launch(build_app(qa), host, port)
 
 
 if __name__ == "__main__":

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import numpy as np
 
-from docqa.eval_types import EvalSummary, QuestionResult
+from docqa.errors import ConfigurationError
+from docqa.evaluation.types import EvalSummary, QuestionResult
+from docqa.fileio import atomic_write
 
 _FIGSIZE = (8.0, 5.0)
 _DPI = 110
@@ -50,28 +50,12 @@ def write_report(summary: EvalSummary, out_dir: Path) -> list[Path]:
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(_rounded(asdict(summary)), ensure_ascii=False, indent=2, default=str)
-    json_path = _atomic_write(out_dir / "report.json", lambda fh: fh.write(payload.encode()))
+    json_path = atomic_write(out_dir / "report.json", payload)
     tradeoff = _plot_tradeoff(summary, out_dir / "tradeoff.png")
     latency = _plot_latency(summary, out_dir / "latency.png")
     markdown = _markdown(summary)
-    md_path = _atomic_write(out_dir / "report.md", lambda fh: fh.write(markdown.encode()))
+    md_path = atomic_write(out_dir / "report.md", markdown)
     return [json_path, tradeoff, latency, md_path]
-
-
-def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.chmod(0o644)  # mkstemp makes the file private; a report is meant to be read.
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _rounded(value: object) -> object:
@@ -85,11 +69,23 @@ def _rounded(value: object) -> object:
     return value
 
 
-def _plot_tradeoff(summary: EvalSummary, path: Path) -> Path:
-    import matplotlib
-
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend, or an error naming the extra."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ConfigurationError(
+            "Writing an evaluation report needs matplotlib: `make install` installs it, or "
+            "`pip install -e '.[eval]'`."
+        ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_tradeoff(summary: EvalSummary, path: Path) -> Path:
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=_FIGSIZE, dpi=_DPI)
     try:
@@ -140,16 +136,13 @@ def _plot_tradeoff(summary: EvalSummary, path: Path) -> Path:
         ax.set_title(f"Answer / abstain trade-off: {Path(summary.questions).name}")
         ax.legend(loc="lower left")
         fig.tight_layout()
-        return _atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
+        return atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     finally:
         plt.close(fig)
 
 
 def _plot_latency(summary: EvalSummary, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     stages = list(
         dict.fromkeys([*summary.latency, *(s for r in summary.results for s in r.latency)])
@@ -176,7 +169,7 @@ def _plot_latency(summary: EvalSummary, path: Path) -> Path:
             ax.set_ylabel("ms per question" + (" (log scale)" if log else ""))
         ax.grid(True, axis="y", alpha=0.4)
         fig.tight_layout()
-        return _atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
+        return atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
     finally:
         plt.close(fig)
 

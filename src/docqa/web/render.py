@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from docqa import library
 from docqa.models import Answer
@@ -58,33 +57,6 @@ def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
     yield text
 
 
-def answer_to_dict(answer: Answer) -> dict[str, Any]:
-    """The answer as JSON-ready data (what the ``/ask`` API endpoint returns)."""
-    return {
-        "text": answer.text,
-        "abstained": answer.abstained,
-        "abstention_reason": answer.abstention_reason,
-        "confidence": answer.confidence,
-        "standalone_question": answer.standalone_question,
-        "citations": [
-            {
-                "number": c.number,
-                "doc_id": c.doc_id,
-                "source": c.source,
-                "title": c.title,
-                "start": c.start,
-                "end": c.end,
-                "quote": c.quote,
-                "score": c.score,
-                "page": c.page,
-            }
-            for c in answer.citations
-        ],
-        "answerer": answer.answerer,
-        "dropped": [{"text": d.text, "reason": d.reason} for d in answer.dropped],
-    }
-
-
 def _passage(answer: Answer, index: int) -> str:
     """The cited quote, marked, inside ~200 characters of its chunk (all escaped)."""
     c = answer.citations[index]
@@ -108,7 +80,7 @@ def render_sources(answer: Answer) -> str:
     """The sources panel: one card per citation, or a notice when the answer abstained."""
     e = html.escape
     if answer.abstained:
-        reason = f" ({answer.abstention_reason})" if answer.abstention_reason else ""
+        reason = f" ({answer.abstention_reason.message})" if answer.abstention_reason else ""
         return (
             '<div class="docqa-abstain"><b>No answer in the documents.</b> '
             f"docqa found no passage that answers this question{e(reason)}. "

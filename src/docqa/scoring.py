@@ -1,25 +1,21 @@
-"""The extractive answerer: the answer is made of document sentences, each one cited exactly.
+"""Scoring the sentences of the retrieved chunks against the question (evidence gathering).
 
-No language model is involved, so no sentence can say more than its source: every sentence of
-the answer *is* its citation's quote.
+Every sentence vector was computed at ingest, so scoring costs a few dot products: only the
+question was embedded. Answerers and the abstention model both read these scores.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from docqa.lexical import content_terms, normalize
-from docqa.models import Chunk, Citation, RetrievedChunk, Span
+from docqa.lexical import content_terms
+from docqa.models import Chunk, RetrievedChunk, Span
 
-ABSTENTION_TEXT = "The documents do not contain an answer to this question."
-"""The one fixed sentence every abstention says (documented in README)."""
-
+# Weights of term coverage and chunk rank next to the cosine, tuned on ClapNQ (see README).
 _COVERAGE_WEIGHT = 0.25
-_FOOTNOTE = re.compile(r"\[(\d+)\]")
 _CHUNK_WEIGHT = 0.15
 
 
@@ -74,7 +70,7 @@ def _pair_similarities(vectors: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, 
 
 def score_sentences(
     question: str,
-    question_vector: Sequence[float],
+    question_vector: Sequence[float] | np.ndarray,
     retrieved: Sequence[RetrievedChunk],
     sentence_vectors: Mapping[str, np.ndarray],
 ) -> list[ScoredSentence]:
@@ -118,82 +114,3 @@ def score_sentences(
             )
     scored.sort(key=lambda s: (-s.score, s.chunk_rank, s.span))
     return scored
-
-
-def select_sentences(
-    scored: Sequence[ScoredSentence],
-    max_sentences: int,
-    keep_ratio: float,
-    pair_margin: float | None = 0.0,
-) -> list[ScoredSentence]:
-    """The best sentence, plus close runners-up, in reading order.
-
-    When the best sentence read together with a neighbour matches the question better than it
-    does alone (by more than ``pair_margin``; None disables this), the neighbour joins the answer:
-    it often holds the rest of the answer. Runners-up must score at least ``keep_ratio`` of the
-    best; exact repeats of a kept sentence's text (the same passage twice) are dropped.
-    """
-    if not scored:
-        return []
-    best = scored[0]
-    chosen = [best]
-    texts = {normalize(best.text)}
-    if (
-        pair_margin is not None
-        and best.neighbour is not None
-        and max_sentences > 1
-        and best.context_similarity > best.similarity + pair_margin
-    ):
-        partner = next(
-            (c for c in scored if c.chunk.doc_id == best.chunk.doc_id and c.span == best.neighbour),
-            None,
-        )
-        if partner is not None and normalize(partner.text) not in texts:
-            chosen.append(partner)
-            texts.add(normalize(partner.text))
-    for candidate in scored[1:]:
-        if len(chosen) >= max_sentences:
-            break
-        if candidate.score < keep_ratio * best.score:
-            break
-        key = normalize(candidate.text)
-        if key in texts:
-            continue
-        texts.add(key)
-        chosen.append(candidate)
-    # Reading order: documents in order of their best sentence, sentences in text order.
-    doc_order: dict[str, int] = {}
-    for sentence in chosen:
-        doc_order.setdefault(sentence.chunk.doc_id, len(doc_order))
-    chosen.sort(key=lambda s: (doc_order[s.chunk.doc_id], s.span[0]))
-    return chosen
-
-
-def compose_answer(sentences: Sequence[ScoredSentence]) -> tuple[str, tuple[Citation, ...]]:
-    """Answer text with a ``[n]`` after each sentence, and the matching citations."""
-    parts: list[str] = []
-    citations: list[Citation] = []
-    for number, sentence in enumerate(sentences, start=1):
-        chunk = sentence.chunk
-        start, end = sentence.span
-        quote = sentence.text
-        citations.append(
-            Citation(
-                number=number,
-                doc_id=chunk.doc_id,
-                source=chunk.source,
-                title=chunk.title,
-                start=start,
-                end=end,
-                quote=quote,
-                score=round(sentence.score, 4),
-                page=chunk.page,
-            )
-        )
-        # Newlines inside a quoted sentence would break the answer's layout; the quote itself
-        # keeps them so it stays an exact copy of the document.
-        # A document's own footnote "[3]" must not pass for a citation marker in the answer:
-        # it is shown as "(3)" there, while the citation's quote stays an exact copy.
-        shown = _FOOTNOTE.sub(r"(\1)", " ".join(quote.split()))
-        parts.append(f"{shown} [{number}]")
-    return " ".join(parts), tuple(citations)

@@ -20,8 +20,7 @@ from docqa.abstention import MODEL_PATH
 from docqa.api import DocQA
 from docqa.documents import load_corpus
 from docqa.errors import ConfigurationError
-from docqa.eval_types import EvalQuestion, EvalSummary, QuestionResult
-from docqa.metrics import (
+from docqa.evaluation.metrics import (
     citation_support,
     citation_validity,
     key_phrase_match,
@@ -30,8 +29,9 @@ from docqa.metrics import (
     summarize,
     token_f1,
 )
-from docqa.models import Answer
-from docqa.report import write_report
+from docqa.evaluation.report import write_report
+from docqa.evaluation.types import EvalQuestion, EvalSummary, QuestionResult
+from docqa.models import AbstentionCode, Answer
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -145,19 +145,10 @@ def score_answer(question: EvalQuestion, answer: Answer, texts: dict[str, str]) 
         answer=answer.text,
         abstained=answer.abstained,
         confidence=answer.confidence,
-        rule_abstained=bool(answer.abstention_reason)
-        and answer.abstention_reason != "low confidence",
+        rule_abstained=answer.abstention_reason is not None
+        and answer.abstention_reason.code is not AbstentionCode.LOW_CONFIDENCE,
         standalone_question=answer.standalone_question,
-        citations=tuple(
-            {
-                "number": c.number,
-                "doc_id": c.doc_id,
-                "start": c.start,
-                "end": c.end,
-                "quote": c.quote,
-            }
-            for c in answer.citations
-        ),
+        citations=tuple(c.to_dict() for c in answer.citations),
         expected=_expected(question),
         retrieved_doc_ids=tuple(dict.fromkeys(doc for doc, _ in retrieved)),
         recall_at_k=recall if graded else None,
@@ -173,7 +164,7 @@ def score_answer(question: EvalQuestion, answer: Answer, texts: dict[str, str]) 
         else None,
         latency={  # milliseconds
             "retrieve": 1000 * (timings.get("embed", 0.0) + timings.get("retrieve", 0.0)),
-            "answer": 1000 * timings.get("answer", 0.0),
+            "answer": 1000 * (timings.get("score", 0.0) + timings.get("answer", 0.0)),
             "total": 1000 * timings.get("total", 0.0),
         },
         dropped=len(answer.dropped),
