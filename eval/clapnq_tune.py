@@ -2,7 +2,8 @@
 
 Usage:
     python eval/clapnq_tune.py retrieval          # recall@5 / MRR@10 of dense, keyword, fusions
-    python eval/clapnq_tune.py calibrate [--write] # fit the abstention model; --write saves it
+    python eval/clapnq_tune.py calibrate [--write] # refit the shipped abstention model's features;
+                                                   # --write saves it; --features all: every feature
 
 Everything tuned here is tuned on ClapNQ only (``eval/data/clapnq``: docs.jsonl, questions.jsonl),
 through the same stages as ``DocQA.ask``: ``DocQA.gather`` gives each question's evidence.
@@ -176,8 +177,16 @@ def main() -> None:
     parser.add_argument("what", choices=["retrieval", "calibrate", "answers"])
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--l2", type=float, default=1.0)
-    parser.add_argument("--features", default=",".join(FEATURES))
+    # Default: the shipped model's features, so `calibrate --write` reproduces abstention.json;
+    # `--features all` fits every candidate feature (how the shipped ones were chosen).
+    shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["features"]
+    parser.add_argument("--features", default=",".join(shipped))
     args = parser.parse_args()
+    if args.features == "all":
+        args.features = ",".join(FEATURES)
+    unknown = sorted(set(args.features.split(",")) - set(FEATURES))
+    if unknown:
+        parser.error(f"unknown features {unknown}; choose from {', '.join(FEATURES)} or 'all'")
     qa = open_bench()
     if args.what == "retrieval":
         retrieval(qa)
