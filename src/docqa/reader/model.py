@@ -1,0 +1,116 @@
+"""The reader: a cross-encoder that reads a question and a sentence together.
+
+It starts from the bundled all-MiniLM-L6-v2 weights (``[CLS] question [SEP] sentence``, the
+``[CLS]`` state through one linear layer to one logit: does this sentence answer the question?).
+The word-embedding matrix stays frozen at the bundled values, so the saved weights hold only what
+training changed (the six layers, position and type embeddings, and the head): about 21 MB in
+fp16 instead of 90 MB. Loading checks the file's SHA-256 against the model card.
+
+Training-side only for now (torch and transformers); imported by ``docqa.reader.train``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+from torch import nn
+
+FROZEN = ("embeddings.word_embeddings.weight",)
+WEIGHTS_FILE = "reader.safetensors"
+CARD_FILE = "reader.json"
+
+
+class CrossEncoder(nn.Module):
+    """BERT encoder + a linear head on the ``[CLS]`` state."""
+
+    def __init__(self, base: Path) -> None:
+        super().__init__()
+        from transformers import BertConfig, BertModel
+        from transformers.utils import logging
+
+        logging.set_verbosity_error()  # the unused pooler weights are expected, not news
+        config = BertConfig.from_pretrained(base)
+        self.bert = BertModel.from_pretrained(base, config=config, add_pooling_layer=False)
+        self.head = nn.Linear(config.hidden_size, 1)
+        for name, param in self.bert.named_parameters():
+            param.requires_grad = name not in FROZEN
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One logit per pair."""
+        hidden = self.bert(**batch).last_hidden_state[:, 0]
+        logits: torch.Tensor = self.head(hidden).squeeze(-1)
+        return logits
+
+
+class PairTokenizer:
+    """``[CLS] question [SEP] sentence [SEP]``, at most ``max_tokens``, the sentence cut first."""
+
+    def __init__(self, base: Path, max_tokens: int) -> None:
+        self.tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+
+    def __call__(self, questions: list[str], sentences: list[str]) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer.encode_batch(list(zip(questions, sentences, strict=True)))
+        return {
+            "input_ids": torch.tensor([e.ids for e in encoded]),
+            "attention_mask": torch.tensor([e.attention_mask for e in encoded]),
+            "token_type_ids": torch.tensor([e.type_ids for e in encoded]),
+        }
+
+
+def trained_state(model: CrossEncoder) -> dict[str, torch.Tensor]:
+    """The parameters training changed, in fp16 (the frozen embedding matrix left out)."""
+    state = {f"bert.{k}": v for k, v in model.bert.state_dict().items() if k not in FROZEN}
+    state.update({f"head.{k}": v for k, v in model.head.state_dict().items()})
+    return {k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}
+
+
+def save(model: CrossEncoder, out: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write the weights and the model card into ``out``; the card, with the weights' SHA-256."""
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / WEIGHTS_FILE
+    save_file(trained_state(model), str(weights))
+    card = {**card, "weights": WEIGHTS_FILE, "sha256": sha256(weights)}
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card
+
+
+def load(folder: Path, base: Path) -> CrossEncoder:
+    """The reader saved in ``folder``, on top of the bundled weights in ``base``.
+
+    Raises:
+        ValueError: when the weights do not match the model card's SHA-256 (a corrupt or
+            replaced file): retrain with ``make train-reader`` or restore the file.
+    """
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    weights = folder / card["weights"]
+    if sha256(weights) != card["sha256"]:
+        raise ValueError(
+            f"{weights} does not match the SHA-256 in {folder / CARD_FILE}: the file is corrupt "
+            "or was replaced. Restore it from the repository or run 'make train-reader'."
+        )
+    model = CrossEncoder(base)
+    state = {k: v.float() for k, v in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) != {f"bert.{k}" for k in FROZEN}:
+        raise ValueError(
+            f"{weights} does not fit the reader: missing {missing}, extra {unexpected}"
+        )
+    model.eval()
+    return model
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
