@@ -27,6 +27,8 @@ def test_a_few_training_steps_write_weights_and_a_card_that_load_back(tmp_path: 
     )
     assert saved["held_out"]["questions"] == 12
     assert card["sha256"] == saved["sha256"]
+    # Same seed, same data, same threads: the same weights, bit for bit.
+    assert train(config, tmp_path / "again", log=False)["sha256"] == card["sha256"]
     weights = tmp_path / saved["weights"]
     assert weights.stat().st_size < 50 * 2**20  # fits the repository's budget
 
