@@ -107,11 +107,9 @@ def train(
     torch.set_num_threads(config.threads)
     base = resolve_model_path(BUNDLED_MODEL)
 
-    examples: list[ReaderExample] = []
-    for name in TRAIN_FILES:
-        examples += load_squad(squad_dir / name)
-    dev = {e.article for e in load_squad(squad_dir / TRAIN_FILES[1])}
-    held = held_out_articles(examples, dev, config)
+    train_part, dev_part = (load_squad(squad_dir / name) for name in TRAIN_FILES)
+    examples: list[ReaderExample] = train_part + dev_part
+    held = held_out_articles(examples, {e.article for e in dev_part}, config)
     train_examples, test_examples = split_by_article(examples, held)
     test_examples = random.Random(config.seed).sample(
         test_examples, min(config.eval_questions, len(test_examples))
