@@ -86,8 +86,9 @@ eval-bench: install
 bench: install
 	$(BIN)/python -m bench
 
-# The reader, a cross-encoder trained from eval/data/squad2 with a fixed seed (~25 min on 2 cores).
-# Writes the weights and the model card (reader.json, held-out figures) to .docqa-train/reader/.
+# The reader, a cross-encoder trained from eval/data/squad2 with a fixed seed (~22 min on 2 cores).
+# Writes the weights and the model card (reader.json, held-out figures) to .docqa-train/reader/;
+# the shipped ones are in src/docqa/reader/weights/ (copy them there to ship a new version).
 train-reader: install
 	$(BIN)/python -m docqa.reader.train
 

@@ -4,6 +4,10 @@ Usage:
     python eval/clapnq_tune.py retrieval          # recall@5 / MRR@10 of dense, keyword, fusions
     python eval/clapnq_tune.py calibrate [--write] # refit the shipped abstention model's features;
                                                    # --write saves it; --features all: every feature
+    python eval/clapnq_tune.py calibrate --answerer reader [--write]
+                                                   # the reader's model (abstention-reader.json)
+    python eval/clapnq_tune.py answers [--answerer reader]
+                                                   # ROUGE-L over answer-selection settings
 
 Everything tuned here is tuned on ClapNQ only (``eval/data/clapnq``: docs.jsonl, questions.jsonl),
 through the same stages as ``DocQA.ask``: ``DocQA.gather`` gives each question's evidence.
@@ -22,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from docqa import DocQA
-from docqa.abstention import MODEL_PATH, fit_logistic
+from docqa.abstention import MODEL_PATH, READER_MODEL_PATH, fit_logistic
 from docqa.answerers.extractive import select_sentences
+from docqa.answerers.reading import choose_read
 from docqa.evaluation.metrics import rouge_l
+from docqa.evidence import READER_FEATURES, read_evidence
 from docqa.features import FEATURES
 from docqa.retrieval import fuse
 
@@ -112,7 +118,9 @@ def choose_threshold(points: list[tuple[float, float, float]]) -> tuple[float, f
     return max(points, key=lambda pt: (min(pt[1], pt[2]), pt[1] + pt[2]))
 
 
-def calibrate(qa: DocQA, write: bool, l2: float, features: tuple[str, ...]) -> None:
+def calibrate(
+    qa: DocQA, write: bool, l2: float, features: tuple[str, ...], path: Path = MODEL_PATH
+) -> None:
     x, y, _ = collect(qa, features)
     # Honest estimate first: 10-fold cross-validated probabilities.
     rng = np.random.default_rng(0)
@@ -149,8 +157,16 @@ def calibrate(qa: DocQA, write: bool, l2: float, features: tuple[str, ...]) -> N
             },
             "fitted": time.strftime("%Y-%m-%d"),
         }
-        MODEL_PATH.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}")
+        if qa.uses_reader:
+            model["reader_sha256"] = _reader_sha()
+        path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+def _reader_sha() -> str:
+    from docqa.reader.reading import load_reader
+
+    return load_reader().sha256
 
 
 def answers(qa: DocQA) -> None:
@@ -172,28 +188,51 @@ def answers(qa: DocQA) -> None:
                 print(f"{setting}: ROUGE-L {np.mean(scores):.3f}")
 
 
+def reader_answers(qa: DocQA) -> None:
+    """ROUGE-L of reader answers on answerable questions, over sentences read and the second
+    sentence's probability."""
+    qs = [q for q in questions() if q["answerable"]]
+    read = qa.reader()
+    cached = [(q, qa.gather(str(q["question"]))) for q in qs]
+    for limit in (4, 6, 8, 10):
+        reads = [read_evidence(read, e.query, e.sentences, limit) for _, e in cached]
+        for second in (0.3, 0.5, 0.7, 0.9, 1.01):
+            scores = []
+            for (q, _), r in zip(cached, reads, strict=True):
+                answer = " ".join(c.sentence.text for c in choose_read(r, second))
+                scores.append(rouge_l(answer, [str(a) for a in q["answers"]]))  # type: ignore[attr-defined]
+            print(f"read={limit} second={second}: ROUGE-L {np.mean(scores):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["retrieval", "calibrate", "answers"])
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--l2", type=float, default=1.0)
-    # Default: the shipped model's features, so `calibrate --write` reproduces abstention.json;
-    # `--features all` fits every candidate feature (how the shipped ones were chosen).
-    shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["features"]
-    parser.add_argument("--features", default=",".join(shipped))
+    parser.add_argument("--answerer", choices=["extractive", "reader"], default="extractive")
+    parser.add_argument("--features", default=None)
     args = parser.parse_args()
-    if args.features == "all":
-        args.features = ",".join(FEATURES)
-    unknown = sorted(set(args.features.split(",")) - set(FEATURES))
+    reader = args.answerer == "reader"
+    path = READER_MODEL_PATH if reader else MODEL_PATH
+    known = FEATURES + READER_FEATURES if reader else FEATURES
+    if args.features is None:
+        # The shipped model's features, so `calibrate --write` reproduces its file; `--features
+        # all` fits every candidate feature (how the shipped ones were chosen).
+        source = path if path.exists() else MODEL_PATH
+        shipped = json.loads(source.read_text(encoding="utf-8"))["features"]
+        args.features = ",".join(dict.fromkeys(shipped + list(READER_FEATURES if reader else ())))
+    elif args.features == "all":
+        args.features = ",".join(known)
+    unknown = sorted(set(args.features.split(",")) - set(known))
     if unknown:
-        parser.error(f"unknown features {unknown}; choose from {', '.join(FEATURES)} or 'all'")
-    qa = open_bench()
+        parser.error(f"unknown features {unknown}; choose from {', '.join(known)} or 'all'")
+    qa = open_bench(answerer=args.answerer)
     if args.what == "retrieval":
         retrieval(qa)
     elif args.what == "answers":
-        answers(qa)
+        reader_answers(qa) if reader else answers(qa)
     else:
-        calibrate(qa, args.write, args.l2, tuple(args.features.split(",")))
+        calibrate(qa, args.write, args.l2, tuple(args.features.split(",")), path)
 
 
 if __name__ == "__main__":

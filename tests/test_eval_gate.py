@@ -1,8 +1,9 @@
 """The evaluation gate: CI fails when a metric falls below its floor in eval/floors.json.
 
 Runs the real pipeline (real embedding model, real Chroma store) on the NATO–Iraq question set
-and on a 60-question sample of the ClapNQ benchmark. A failure names the metric, its value, the
-floor, and the questions that went wrong.
+and on a 60-question sample of the ClapNQ benchmark, with the default answerer and with the
+reader (floors ``nato_reader`` and ``clapnq_sample_reader``). A failure names the metric, its
+value, the floor, and the questions that went wrong.
 """
 
 from __future__ import annotations
@@ -40,43 +41,58 @@ def _message(summary: EvalSummary, broken: list[str]) -> str:
     return "\n".join(lines)
 
 
+GATES = [("extractive", ""), ("reader", "_reader")]
+
+
 def test_floors_file_is_sane() -> None:
-    assert set(FLOORS) >= {"nato", "clapnq_sample"}
-    assert FLOORS["nato"]["citation_validity"] == 1.0
-    for floors in (FLOORS["nato"], FLOORS["clapnq_sample"]):
-        assert all(0.0 <= value <= 1.0 for value in floors.values())
+    assert set(FLOORS) >= {"nato", "clapnq_sample", "nato_reader", "clapnq_sample_reader"}
+    for name in ("nato", "nato_reader", "clapnq_sample", "clapnq_sample_reader"):
+        assert FLOORS[name]["citation_validity"] == 1.0
+        assert all(0.0 <= value <= 1.0 for value in FLOORS[name].values())
 
 
 @pytest.mark.slow
-def test_nato_question_set_meets_its_floors(tmp_path: Path, embedder: Embeddings) -> None:
-    qa = DocQA(corpus_dir=ROOT / "corpus", index_dir=tmp_path / "index", embedder=embedder)
+@pytest.mark.parametrize(("answerer", "suffix"), GATES)
+def test_nato_question_set_meets_its_floors(
+    tmp_path: Path, embedder: Embeddings, answerer: str, suffix: str
+) -> None:
+    qa = DocQA(
+        corpus_dir=ROOT / "corpus",
+        index_dir=tmp_path / "index",
+        embedder=embedder,
+        answerer=answerer,
+    )
     summary = run_eval(
         ROOT / "corpus",
         ROOT / "eval" / "questions.jsonl",
-        ARTIFACTS / "eval-nato",
-        name="NATO–Iraq question set",
+        ARTIFACTS / f"eval-nato{suffix}",
+        name=f"NATO–Iraq question set ({answerer})",
         qa=qa,
         progress=False,
     )
     assert summary.count >= 40
-    assert (ARTIFACTS / "eval-nato" / "report.md").is_file()
-    broken = _check(summary, FLOORS["nato"])
+    assert (ARTIFACTS / f"eval-nato{suffix}" / "report.md").is_file()
+    broken = _check(summary, FLOORS[f"nato{suffix}"])
     assert not broken, _message(summary, broken)
 
 
 @pytest.mark.slow
-def test_clapnq_sample_meets_its_floors(embedder: Embeddings) -> None:
+@pytest.mark.parametrize(("answerer", "suffix"), GATES)
+def test_clapnq_sample_meets_its_floors(embedder: Embeddings, answerer: str, suffix: str) -> None:
     assert CLAPNQ.is_dir(), f"the ClapNQ benchmark is expected at {CLAPNQ}"
     # The index lives in .docqa-eval/ so later runs on the same machine reuse it.
     corpus, index = prepare_corpus(CLAPNQ / "docs.jsonl", ROOT / ".docqa-eval")
     qa = DocQA(
-        corpus_dir=corpus, index_dir=index.with_name(index.name + "-test"), embedder=embedder
+        corpus_dir=corpus,
+        index_dir=index.with_name(index.name + "-test"),
+        embedder=embedder,
+        answerer=answerer,
     )
     summary = run_eval(
         CLAPNQ / "docs.jsonl",
         CLAPNQ / "questions.jsonl",
-        ARTIFACTS / "eval-clapnq-sample",
-        name="ClapNQ sample (60)",
+        ARTIFACTS / f"eval-clapnq-sample{suffix}",
+        name=f"ClapNQ sample (60, {answerer})",
         sample=60,
         seed=0,
         qa=qa,
@@ -84,5 +100,5 @@ def test_clapnq_sample_meets_its_floors(embedder: Embeddings) -> None:
     )
     assert summary.count == 60
     assert summary.metrics["answerable"] == 30
-    broken = _check(summary, FLOORS["clapnq_sample"])
+    broken = _check(summary, FLOORS[f"clapnq_sample{suffix}"])
     assert not broken, _message(summary, broken)

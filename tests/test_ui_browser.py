@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield address
 
 
-@pytest.fixture
-def page(browser: Browser, url: str) -> Iterator[Page]:
+@contextmanager
+def open_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A fresh browser context on ``url``, once the page says the index is ready."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
@@ -59,6 +61,12 @@ def page(browser: Browser, url: str) -> Iterator[Page]:
     expect(page.locator("#docqa-status")).to_contain_text("Ready", timeout=90_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, url: str) -> Iterator[Page]:
+    with open_page(browser, url) as opened:
+        yield opened
 
 
 def shot(page: Page, name: str) -> None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from docqa.evidence import Evidence
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
+READER_MODEL_PATH = Path(__file__).with_name("abstention-reader.json")
 
 ANSWER = "answer"
 """The ``Decision.code`` of a decision to answer."""
@@ -142,6 +143,13 @@ class AbstentionModel:
 def default_model() -> AbstentionModel:
     """The calibrated model shipped with docqa."""
     return AbstentionModel.from_json(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def reader_model() -> AbstentionModel:
+    """The calibrated model for the ``reader`` answerer: it also reads the reader's judgement
+    (``evidence.READER_FEATURES``)."""
+    return AbstentionModel.from_json(json.loads(READER_MODEL_PATH.read_text(encoding="utf-8")))
 
 
 def fit_logistic(

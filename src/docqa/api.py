@@ -27,11 +27,24 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from docqa.abstention import AbstentionModel, Decision, decide, default_model, review
+from docqa.abstention import (
+    AbstentionModel,
+    Decision,
+    decide,
+    default_model,
+    reader_model,
+    review,
+)
 from docqa.answerers import Answerer, Draft, make_answerer
 from docqa.conversation import History
 from docqa.embeddings import load_embedder, model_identity
-from docqa.evidence import Evidence, EvidenceGatherer, clean_question
+from docqa.evidence import (
+    Evidence,
+    EvidenceGatherer,
+    ReadFunction,
+    clean_question,
+    closest_citations,
+)
 from docqa.features import IdfFunction
 from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
@@ -94,6 +107,10 @@ class DocQA:
         self._index_verified = False
         self._checked_generation = time.monotonic()
         self._keyword_lock = threading.Lock()  # concurrent questions rebuild the cache once
+        if answerer is None and self.settings.answerer == "reader":
+            from docqa.reader.reading import preload_reader
+
+            preload_reader()
 
     # ---- components, built on first use --------------------------------------------------
     @property
@@ -122,8 +139,21 @@ class DocQA:
 
     @property
     def abstention(self) -> AbstentionModel:
-        """The model deciding whether to answer."""
-        return self._abstention or default_model()
+        """The model deciding whether to answer (the reader's own when the reader reads)."""
+        if self._abstention is not None:
+            return self._abstention
+        return reader_model() if self.uses_reader else default_model()
+
+    @property
+    def uses_reader(self) -> bool:
+        """Whether questions are read by docqa's trained reader (the ``reader`` answerer)."""
+        return self.answerer.name == "reader"
+
+    def reader(self) -> ReadFunction:
+        """The shipped reader's ``read`` (loaded on first use: about a third of a second)."""
+        from docqa.reader.reading import load_reader
+
+        return load_reader().read
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -131,7 +161,10 @@ class DocQA:
         if self._answerer is not None:
             return self._answerer
         return make_answerer(
-            self.settings, embedder=lambda: self.embedder, chat_model=lambda: self.chat_model
+            self.settings,
+            embedder=lambda: self.embedder,
+            chat_model=lambda: self.chat_model,
+            reader=self.reader,
         )
 
     def keyword_index(self) -> KeywordIndex:
@@ -179,6 +212,9 @@ class DocQA:
             keyword_idf=self._idf,
             top_k=s.top_k,
             history_turns=s.history_turns,
+            # The reader is loaded with the first question that needs it, not at start-up.
+            read=(lambda q, texts: self.reader()(q, texts)) if self.uses_reader else None,
+            read_sentences=s.read_sentences,
         )
 
     @property
@@ -343,6 +379,9 @@ class DocQA:
             abstention_reason=decision.reason,
             dropped=draft.dropped if draft is not None else (),
             answerer=self.answerer.name,
+            closest=()
+            if decision.answers
+            else closest_citations(evidence, self.settings.closest_passages),
         )
         if not streamed:
             yield answer.text

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,9 @@ class BertEncoder:
         (1, 384)
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, overrides: Mapping[str, NDArray[Any]] | None = None) -> None:
+        """Load the folder at ``path``; ``overrides`` replace weights by name (the reader's
+        fine-tuned layers, on top of the bundled model)."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -129,7 +131,7 @@ class BertEncoder:
         # Checkpoints saved from BertForX carry a "bert." prefix; fp16 files are upcast.
         self.weights: dict[str, FloatArray] = {
             k.removeprefix("bert."): v.astype(np.float32, copy=False)
-            for k, v in raw.items()
+            for k, v in {**raw, **(overrides or {})}.items()
             if v.dtype.kind == "f"
         }
         self.linear = self._prepare_linear_layers()
@@ -187,7 +189,29 @@ class BertEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
+    def hidden_states(
+        self,
+        ids: NDArray[np.int64],
+        types: NDArray[np.int64],
+        mask: FloatArray,
+        *,
+        use_torch: bool = False,
+    ) -> FloatArray:
+        """The last layer's token states, ``(batch, tokens, hidden)``: torch for big batches (or
+        with ``use_torch``), one-thread NumPy for small ones (as ``encode`` chooses)."""
+        if use_torch or ids.size >= TORCH_MIN_TOKENS or len(ids) >= TORCH_MIN_TEXTS:
+            return self._layers_torch(ids, types, mask)
+        with _one_blas_thread():
+            return self._layers_numpy(ids, types, mask)
+
     def _forward_numpy(
+        self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
+    ) -> FloatArray:
+        h = self._layers_numpy(ids, types, mask)
+        summed = (h * mask[:, :, None]).sum(1)
+        return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
+
+    def _layers_numpy(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
     ) -> FloatArray:
         import scipy.special  # numpy has no erf; BERT's GELU is the exact (erf) one
@@ -231,10 +255,16 @@ class BertEncoder:
             x = linear(a, p + "intermediate.dense")
             x = 0.5 * x * (1.0 + scipy.special.erf(x * np.float32(1.0 / math.sqrt(2.0))))
             h = norm(linear(x, p + "output.dense") + a, p + "output.LayerNorm")
+        return h.astype(np.float32, copy=False)
+
+    def _forward_torch(
+        self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
+    ) -> FloatArray:
+        h = self._layers_torch(ids, types, mask)
         summed = (h * mask[:, :, None]).sum(1)
         return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
 
-    def _forward_torch(
+    def _layers_torch(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
     ) -> FloatArray:
         import torch
@@ -287,9 +317,7 @@ class BertEncoder:
                     linear(F.gelu(linear(a, p + "intermediate.dense")), p + "output.dense") + a,
                     p + "output.LayerNorm",
                 )
-            summed = (h * t_mask[:, :, None]).sum(1)
-            pooled = summed / t_mask.sum(1, keepdim=True).clamp(min=1e-9)
-            return pooled.numpy().astype(np.float32, copy=False)
+            return h.numpy().astype(np.float32, copy=False)
 
 
 def _max_seq_length(path: Path, config: dict[str, Any]) -> int:

@@ -10,9 +10,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from docqa.errors import DocQAError
+
+if TYPE_CHECKING:
+    from docqa.models import Citation
 
 EXIT_ERROR = 2
 
@@ -49,7 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--name", help="title of the report (default: the question file's name)")
     ev.add_argument(
         "--answerer",
-        choices=["extractive", "llm"],
+        choices=["extractive", "reader", "llm"],
         help="answerer to evaluate (default: DOCQA_ANSWERER, else extractive)",
     )
     return parser
@@ -68,18 +71,30 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return DocQA(**overrides)
 
 
+def _print_quotes(citations: Sequence[Citation], out: TextIO, numbered: str) -> None:
+    """Each citation's location and quote (and answer phrase); ``numbered`` formats its number."""
+    for c in citations:
+        where = f"page {c.page}, " if c.page is not None else ""
+        label = numbered.format(c.number)
+        out.write(f"  {label} {c.title} ({c.source}, {where}chars {c.start}-{c.end})\n")
+        out.write(f"      \u201c{' '.join(c.quote.split())}\u201d\n")
+        if c.answer_phrase:
+            out.write(f"      answer phrase: {' '.join(c.answer_phrase.split())}\n")
+
+
 def print_answer(answer: object, out: TextIO) -> None:
-    """Answer text, then its numbered sources with their exact quotes."""
+    """Answer text, then its numbered sources with their exact quotes; on abstention, the
+    closest passages, marked as not an answer."""
     from docqa.models import Answer
 
     assert isinstance(answer, Answer)
     out.write(answer.text + "\n")
     if answer.citations:
         out.write("\nSources:\n")
-        for c in answer.citations:
-            where = f"page {c.page}, " if c.page is not None else ""
-            out.write(f"  [{c.number}] {c.title} ({c.source}, {where}chars {c.start}-{c.end})\n")
-            out.write(f"      \u201c{' '.join(c.quote.split())}\u201d\n")
+        _print_quotes(answer.citations, out, "[{}]")
+    if answer.closest:
+        out.write("\nClosest passages (NOT an answer; check them yourself):\n")
+        _print_quotes(answer.closest, out, "{}.")
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

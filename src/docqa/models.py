@@ -75,7 +75,9 @@ class Citation:
     """Evidence for one sentence of an answer: an exact quote of a document.
 
     ``quote == document.text[start:end]`` always holds; for ``.txt`` and ``.md`` files this is
-    also ``file_content[start:end]`` once the file is decoded.
+    also ``file_content[start:end]`` once the file is decoded. When the reader found the answer
+    phrase, ``answer_start``/``answer_end`` are its document offsets, inside ``[start, end)``:
+    ``document.text[answer_start:answer_end]`` is the phrase (``answer_phrase``).
     """
 
     number: int
@@ -87,12 +89,36 @@ class Citation:
     quote: str
     score: float
     page: int | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    @property
+    def answer_phrase(self) -> str | None:
+        """The answer phrase inside the quote, or None when none was found."""
+        if self.answer_start is None or self.answer_end is None:
+            return None
+        return self.quote[self.answer_start - self.start : self.answer_end - self.start]
 
     @classmethod
-    def of_sentence(cls, number: int, chunk: Chunk, span: Span, score: float) -> Citation:
+    def of_sentence(
+        cls, number: int, chunk: Chunk, span: Span, score: float, phrase: Span | None = None
+    ) -> Citation:
         """The citation of the sentence at document ``span`` inside ``chunk``; every citation
         is built here. The quote is cut from the chunk, so ``quote == document.text[start:end]``
-        holds by construction (the chunk invariant)."""
+        holds by construction (the chunk invariant). ``phrase``, the answer phrase's document
+        span, is trimmed of surrounding spaces and must lie inside ``span`` (else ValueError).
+        """
+        answer_start = answer_end = None
+        if phrase is not None:
+            if not span[0] <= phrase[0] <= phrase[1] <= span[1]:
+                raise ValueError(f"answer phrase {phrase} lies outside the sentence {span}")
+            text = chunk.sentence_text(span)
+            inner = text[phrase[0] - span[0] : phrase[1] - span[0]]
+            lead = len(inner) - len(inner.lstrip())
+            trimmed = inner.strip()
+            if trimmed:
+                answer_start = phrase[0] + lead
+                answer_end = answer_start + len(trimmed)
         return cls(
             number=number,
             doc_id=chunk.doc_id,
@@ -103,11 +129,13 @@ class Citation:
             quote=chunk.sentence_text(span),
             score=round(score, 4),
             page=chunk.page,
+            answer_start=answer_start,
+            answer_end=answer_end,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the UI's ``/ask`` endpoint, evaluation reports)."""
-        return asdict(self)
+        return {**asdict(self), "answer_phrase": self.answer_phrase}
 
 
 @dataclass(frozen=True)
@@ -179,7 +207,10 @@ class Answer:
         abstention_reason: Why it abstained (an ``AbstentionCode`` and a message); None when
             it answered.
         dropped: Generated sentences the grounding guard removed (``llm`` answerer only).
-        answerer: ``"extractive"`` or ``"llm"``.
+        answerer: ``"extractive"``, ``"reader"`` or ``"llm"``.
+        closest: When abstained, the document sentences closest to the question, best first:
+            **not an answer**, listed so that a user can check for themselves. Empty when
+            answered.
     """
 
     question: str
@@ -193,6 +224,7 @@ class Answer:
     abstention_reason: AbstentionReason | None = None
     dropped: tuple[DroppedSentence, ...] = ()
     answerer: str = "extractive"
+    closest: tuple[Citation, ...] = ()
 
     @property
     def plain_text(self) -> str:
@@ -211,6 +243,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "answerer": self.answerer,
             "dropped": [{"text": d.text, "reason": d.reason} for d in self.dropped],
+            "closest": [c.to_dict() for c in self.closest],
             "timings": dict(self.timings),
         }
 

@@ -91,10 +91,23 @@ class Settings(BaseSettings):
         description="Answer only when the estimated probability of support reaches this; "
         "None uses the calibrated default.",
     )
-    answerer: Literal["extractive", "llm"] = Field(
+    answerer: Literal["extractive", "reader", "llm"] = Field(
         "extractive",
-        description="'extractive' (document sentences, no model) or 'llm' (a chat model's answer, "
-        "every sentence verified by the grounding guard).",
+        description="'extractive' (the best-scored document sentences), 'reader' (docqa's "
+        "trained reader picks the sentence and its answer phrase, and judges answerability) or "
+        "'llm' (a chat model's answer, every sentence verified by the grounding guard).",
+    )
+    read_sentences: int = Field(
+        6, ge=1, le=40, description="Best-scored sentences the reader reads per question."
+    )
+    reader_second_probability: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Reader probability a second sentence needs to join the reader's answer.",
+    )
+    closest_passages: int = Field(
+        3, ge=0, le=10, description="Closest sentences listed (as not an answer) on abstention."
     )
     llm_provider: Literal["openai", "ollama", "llamacpp"] | None = Field(
         None,

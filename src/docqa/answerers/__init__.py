@@ -1,6 +1,7 @@
 """Answerers: each turns gathered evidence into a cited ``Draft`` (stage 3 of every question).
 
 - ``extractive`` (default): the best document sentences, each its own citation.
+- ``reader``: the sentence docqa's trained reader judges to answer, its answer phrase marked.
 - ``llm``: a chat model writes the answer; the grounding guard keeps only supported sentences.
 
 A new answerer implements ``Answerer.stream`` and is added to ``ANSWERERS`` and
@@ -15,15 +16,17 @@ from typing import TYPE_CHECKING
 from docqa.answerers.base import Answerer, Draft, final_draft
 from docqa.answerers.extractive import ExtractiveAnswerer
 from docqa.answerers.generative import LLMAnswerer
+from docqa.answerers.reading import ReaderAnswerer
 from docqa.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from docqa.evidence import ReadFunction
     from docqa.settings import Settings
 
-ANSWERERS = ("extractive", "llm")
+ANSWERERS = ("extractive", "reader", "llm")
 
 __all__ = [
     "ANSWERERS",
@@ -31,6 +34,7 @@ __all__ = [
     "Draft",
     "ExtractiveAnswerer",
     "LLMAnswerer",
+    "ReaderAnswerer",
     "final_draft",
     "make_answerer",
 ]
@@ -41,6 +45,7 @@ def make_answerer(
     *,
     embedder: Callable[[], Embeddings],
     chat_model: Callable[[], BaseChatModel],
+    reader: Callable[[], ReadFunction] | None = None,
 ) -> Answerer:
     """The answerer ``settings.answerer`` names, configured from ``settings``.
 
@@ -53,9 +58,21 @@ def make_answerer(
             keep_ratio=settings.sentence_keep_ratio,
             pair_margin=settings.pair_margin,
         )
+    if settings.answerer == "reader":
+        return ReaderAnswerer(
+            read=reader or _shipped_reader,
+            read_sentences=settings.read_sentences,
+            second_probability=settings.reader_second_probability,
+        )
     if settings.answerer == "llm":
         return LLMAnswerer(chat_model=chat_model, embedder=embedder, sources=settings.llm_sources)
     raise ConfigurationError(
         f"Unknown answerer {settings.answerer!r}; use one of {', '.join(ANSWERERS)} "
         "(DOCQA_ANSWERER)."
     )
+
+
+def _shipped_reader() -> ReadFunction:
+    from docqa.reader.reading import load_reader
+
+    return load_reader().read

@@ -1,5 +1,6 @@
 """docqa's reader: a cross-encoder trained by the project (``make train-reader``).
 
-Training-side for now; it is not yet an ``Answerer``. Imports torch and transformers, so the core
-never imports this package.
+``reading`` runs the shipped weights at question time (NumPy/``tokenizers``, as the question
+encoder does); ``data``, ``model`` and ``train`` are training-side and import torch and
+transformers, so the question path never imports them.
 """

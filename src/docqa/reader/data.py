@@ -2,8 +2,10 @@
 
 Each question becomes one ``ReaderExample``: its paragraph is cut with docqa's own sentence
 splitter (the one ingest uses, so the reader sees at training what it will see at question time)
-and a sentence is labelled 1 when it holds a gold answer's start. An unanswerable question's
-sentences are all 0: the reader must learn when a passage does not answer, not only where.
+and a sentence is labelled 1 when it holds a gold answer's start; that answer's character span
+inside the sentence (cut at the sentence's end) teaches the reader the answer phrase. An
+unanswerable question's sentences are all 0: the reader must learn when a passage does not answer,
+not only where.
 
 Example:
     >>> examples = load_squad(Path("eval/data/squad2/train-10-articles.json"))
@@ -30,12 +32,16 @@ class ReaderExample:
         sentences: The passage's sentences, in reading order.
         labels: 1 for each sentence that holds a gold answer, else 0.
         article: The source article (splits are made by article).
+        answers: For each sentence, the first gold answer's ``(start, end)`` inside it, or None.
+        answer_texts: The gold answers' texts (for the answer-phrase F1).
     """
 
     question: str
     sentences: tuple[str, ...]
     labels: tuple[int, ...]
     article: str
+    answers: tuple[tuple[int, int] | None, ...] = ()
+    answer_texts: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -50,6 +56,7 @@ class Pair:
     question: str
     sentence: str
     label: int
+    answer: tuple[int, int] | None = None  # the answer phrase's span inside ``sentence``
 
 
 def load_squad(path: Path) -> list[ReaderExample]:
@@ -66,14 +73,33 @@ def load_squad(path: Path) -> list[ReaderExample]:
             spans = split_sentences(context)
             sentences = tuple(context[start:end] for start, end in spans)
             for qa in paragraph["qas"]:
-                starts = {a["answer_start"] for a in qa.get("answers", [])}
-                labels = tuple(int(any(start <= a < end for a in starts)) for start, end in spans)
-                if starts and not any(labels):
+                gold = [
+                    (a["answer_start"], a["answer_start"] + len(a["text"]))
+                    for a in qa.get("answers", [])
+                ]
+                answers = tuple(_answer_in(gold, start, end) for start, end in spans)
+                labels = tuple(int(a is not None) for a in answers)
+                if gold and not any(labels):
                     continue
                 examples.append(
-                    ReaderExample(qa["question"].strip(), sentences, labels, article["title"])
+                    ReaderExample(
+                        qa["question"].strip(),
+                        sentences,
+                        labels,
+                        article["title"],
+                        answers,
+                        tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []))),
+                    )
                 )
     return examples
+
+
+def _answer_in(gold: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The first gold answer starting inside ``[start, end)``, relative to ``start``."""
+    for a_start, a_end in gold:
+        if start <= a_start < end:
+            return a_start - start, min(a_end, end) - start
+    return None
 
 
 def split_by_article(
@@ -99,10 +125,10 @@ def training_pairs(
     """
     rng = random.Random(seed)
     positives = [
-        Pair(e.question, s, 1)
+        Pair(e.question, s, 1, a)
         for e in examples
-        for s, y in zip(e.sentences, e.labels, strict=True)
-        if y
+        for s, a in zip(e.sentences, e.answers, strict=True)
+        if a is not None
     ]
     negatives = [
         Pair(e.question, s, 0)

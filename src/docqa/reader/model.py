@@ -1,7 +1,9 @@
 """The reader: a cross-encoder that reads a question and a sentence together.
 
-It starts from the bundled all-MiniLM-L6-v2 weights (``[CLS] question [SEP] sentence``, the
-``[CLS]`` state through one linear layer to one logit: does this sentence answer the question?).
+It starts from the bundled all-MiniLM-L6-v2 weights (``[CLS] question [SEP] sentence``). Two
+heads read the last layer: the ``[CLS]`` state through one linear layer to one logit (does this
+sentence answer the question?), and every token's state through another to a start and an end
+logit (where is the answer phrase inside the sentence?).
 The word-embedding matrix stays frozen at the bundled values, so the saved weights hold only what
 training changed (the six layers, position and type embeddings, and the head): about 21 MB in
 fp16 instead of 90 MB. Loading checks the file's SHA-256 against the model card.
@@ -27,7 +29,7 @@ CARD_FILE = "reader.json"
 
 
 class CrossEncoder(nn.Module):
-    """BERT encoder + a linear head on the ``[CLS]`` state."""
+    """BERT encoder + a linear head on the ``[CLS]`` state + a start/end head on every token."""
 
     def __init__(self, base: Path) -> None:
         super().__init__()
@@ -38,14 +40,23 @@ class CrossEncoder(nn.Module):
         config = BertConfig.from_pretrained(base)
         self.bert = BertModel.from_pretrained(base, config=config, add_pooling_layer=False)
         self.head = nn.Linear(config.hidden_size, 1)
+        self.span = nn.Linear(config.hidden_size, 2)
         for name, param in self.bert.named_parameters():
             param.requires_grad = name not in FROZEN
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """One logit per pair."""
-        hidden = self.bert(**batch).last_hidden_state[:, 0]
-        logits: torch.Tensor = self.head(hidden).squeeze(-1)
-        return logits
+    def forward(
+        self, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(answer logit per pair, start logits, end logits per token)``.
+
+        Start and end logits are pushed to -1e4 outside the sentence (the question, the
+        separators and padding): the answer phrase can only lie in the sentence.
+        """
+        hidden = self.bert(**batch).last_hidden_state
+        logits: torch.Tensor = self.head(hidden[:, 0]).squeeze(-1)
+        start, end = self.span(hidden).unbind(-1)
+        outside = (batch["token_type_ids"] == 0) | (batch["attention_mask"] == 0)
+        return logits, start.masked_fill(outside, -1e4), end.masked_fill(outside, -1e4)
 
 
 class PairTokenizer:
@@ -57,7 +68,15 @@ class PairTokenizer:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
 
     def __call__(self, questions: list[str], sentences: list[str]) -> dict[str, torch.Tensor]:
-        encoded = self.tokenizer.encode_batch(list(zip(questions, sentences, strict=True)))
+        return self.tensors(self.encode(questions, sentences))
+
+    def encode(self, questions: list[str], sentences: list[str]) -> list[Any]:
+        """The ``tokenizers`` encodings (their offsets map tokens back to characters)."""
+        return list(self.tokenizer.encode_batch(list(zip(questions, sentences, strict=True))))
+
+    @staticmethod
+    def tensors(encoded: list[Any]) -> dict[str, torch.Tensor]:
+        """The model's input tensors for ``encode``'s encodings."""
         return {
             "input_ids": torch.tensor([e.ids for e in encoded]),
             "attention_mask": torch.tensor([e.attention_mask for e in encoded]),
@@ -69,6 +88,7 @@ def trained_state(model: CrossEncoder) -> dict[str, torch.Tensor]:
     """The parameters training changed, in fp16 (the frozen embedding matrix left out)."""
     state = {f"bert.{k}": v for k, v in model.bert.state_dict().items() if k not in FROZEN}
     state.update({f"head.{k}": v for k, v in model.head.state_dict().items()})
+    state.update({f"span.{k}": v for k, v in model.span.state_dict().items()})
     return {k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}
 
 

@@ -23,8 +23,12 @@ import numpy as np
 import torch
 
 from docqa.embeddings import BUNDLED_MODEL, resolve_model_path
-from docqa.reader.data import ReaderExample, load_squad, split_by_article, training_pairs
+from docqa.evaluation.metrics import token_f1
+from docqa.reader.data import Pair, ReaderExample, load_squad, split_by_article, training_pairs
 from docqa.reader.model import CrossEncoder, PairTokenizer, save
+from docqa.reader.spans import Phrase, best_phrase
+
+IGNORE = -100  # no answer phrase to learn from this pair (a negative, or cut by truncation)
 
 ROOT = Path(__file__).resolve().parents[3]
 SQUAD = ROOT / "eval" / "data" / "squad2"
@@ -35,11 +39,12 @@ TRAIN_FILES = ("train-10-articles.json", "dev-8-articles.json")
 class TrainConfig:
     """Everything that decides the trained weights (recorded in the model card)."""
 
-    max_pairs: int = 16_000
+    max_pairs: int = 20_000
     positive_share: float = 1 / 3
     batch_size: int = 32
     learning_rate: float = 6e-5
     warmup_share: float = 0.1
+    phrase_loss_weight: float = 0.5
     max_tokens: int = 96
     seed: int = 0
     held_out_articles: int = 3
@@ -60,8 +65,36 @@ def score(
     model: CrossEncoder, tokenizer: PairTokenizer, question: str, sentences: Sequence[str]
 ) -> np.ndarray:
     """The reader's probability that each sentence answers the question."""
-    batch = tokenizer([question] * len(sentences), list(sentences))
-    return torch.sigmoid(model(batch)).numpy()
+    return read(model, tokenizer, question, sentences)[0]
+
+
+@torch.no_grad()
+def read(
+    model: CrossEncoder, tokenizer: PairTokenizer, question: str, sentences: Sequence[str]
+) -> tuple[np.ndarray, list[Phrase | None]]:
+    """Each sentence's probability of answering, and its best answer phrase."""
+    encoded = tokenizer.encode([question] * len(sentences), list(sentences))
+    logits, starts, ends = model(tokenizer.tensors(encoded))
+    phrases = [
+        best_phrase(s.numpy(), e.numpy(), [t == 1 for t in enc.type_ids], enc.offsets)
+        for s, e, enc in zip(starts, ends, encoded, strict=True)
+    ]
+    return torch.sigmoid(logits).numpy(), phrases
+
+
+def phrase_targets(encoded: list[Any], pairs: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Start and end token of each pair's answer phrase (``IGNORE`` where there is none)."""
+    starts, ends = [], []
+    for enc, pair in zip(encoded, pairs, strict=True):
+        first = last = None
+        if pair.answer is not None:
+            first = enc.char_to_token(pair.answer[0], 1)
+            last = enc.char_to_token(max(pair.answer[0], pair.answer[1] - 1), 1)
+        if first is None or last is None:  # no phrase, or truncated away
+            first = last = IGNORE
+        starts.append(first)
+        ends.append(last)
+    return torch.tensor(starts), torch.tensor(ends)
 
 
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
@@ -75,14 +108,19 @@ def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
 def evaluate(
     model: CrossEncoder, tokenizer: PairTokenizer, examples: Sequence[ReaderExample]
 ) -> dict[str, Any]:
-    """Held-out figures: answer sentence ranked first, answerability AUC, rates at 0.5."""
+    """Held-out figures: answer sentence ranked first, answer-phrase F1 (SQuAD's, of the best
+    sentence's phrase), answerability AUC, rates at 0.5."""
     model.eval()
-    first, best_answerable, best_unanswerable = [], [], []
+    first, f1, best_answerable, best_unanswerable = [], [], [], []
     for example in examples:
-        probabilities = score(model, tokenizer, example.question, example.sentences)
+        probabilities, phrases = read(model, tokenizer, example.question, example.sentences)
         best = float(probabilities.max())
+        top = int(probabilities.argmax())
         if example.answerable:
-            first.append(example.labels[int(probabilities.argmax())] == 1)
+            first.append(example.labels[top] == 1)
+            phrase = phrases[top]
+            text = example.sentences[top][phrase.start : phrase.end] if phrase else ""
+            f1.append(token_f1(text, example.answer_texts))
             best_answerable.append(best)
         else:
             best_unanswerable.append(best)
@@ -90,6 +128,7 @@ def evaluate(
         "questions": len(examples),
         "answerable": len(best_answerable),
         "answer_sentence_first": round(float(np.mean(first)), 4) if first else None,
+        "answer_phrase_f1": round(float(np.mean(f1)), 4) if f1 else None,
         "answerability_auc": _round(auc(best_answerable, best_unanswerable)),
         "answered_at_0.5": _share([b >= 0.5 for b in best_answerable]),
         "abstained_at_0.5": _share([b < 0.5 for b in best_unanswerable]),
@@ -125,13 +164,20 @@ def train(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup + 1)))
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    answer_loss = torch.nn.BCEWithLogitsLoss()
+    phrase_loss = torch.nn.CrossEntropyLoss(ignore_index=IGNORE)
     model.train()
     for step in range(steps):
         chunk = pairs[step * config.batch_size : (step + 1) * config.batch_size]
-        batch = tokenizer([p.question for p in chunk], [p.sentence for p in chunk])
+        encoded = tokenizer.encode([p.question for p in chunk], [p.sentence for p in chunk])
         labels = torch.tensor([float(p.label) for p in chunk])
-        loss = loss_fn(model(batch), labels)
+        start_target, end_target = phrase_targets(encoded, chunk)
+        logits, starts, ends = model(tokenizer.tensors(encoded))
+        loss = answer_loss(logits, labels)
+        if (start_target != IGNORE).any():
+            loss = loss + config.phrase_loss_weight * 0.5 * (
+                phrase_loss(starts, start_target) + phrase_loss(ends, end_target)
+            )
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -147,7 +193,11 @@ def train(
     metrics = evaluate(model, tokenizer, test_examples)
     card = {
         "model": "docqa reader: cross-encoder from all-MiniLM-L6-v2 (word embeddings frozen)",
-        "task": "does this sentence answer the question? (one logit, binary cross-entropy)",
+        "task": (
+            "does this sentence answer the question? (one logit on [CLS], binary cross-entropy) "
+            "and where is the answer phrase? (start/end logits per sentence token, cross-entropy, "
+            "answerable pairs only)"
+        ),
         "data": {
             "files": [f"eval/data/squad2/{name}" for name in TRAIN_FILES],
             "licence": "SQuAD 2.0, CC BY-SA 4.0 (Rajpurkar, Jia and Liang, 2018)",

@@ -144,7 +144,7 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
             return
         assert answer is not None
         prefix = "ℹ️ " if answer.abstained else ""
-        if answer.answerer == "extractive":
+        if answer.answerer != "llm":  # written all at once: shown a few words at a time
             for i, piece in enumerate(stream_pieces(answer.text)):
                 reply = {"role": "assistant", "content": md_escape(prefix + piece)}
                 yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""

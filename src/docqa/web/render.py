@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from docqa import library
-from docqa.models import Answer
+from docqa.models import Answer, Citation
 
 EXAMPLES = [
     "Who led the Iraqi delegation?",
@@ -33,6 +33,12 @@ CSS = """
 .docqa-loc {color: #5d6475; font-size: 0.82rem;}
 .docqa-passage {margin: 0; font-size: 0.9rem; line-height: 1.45; color: #2b3140;}
 .docqa-passage mark {background: #ffe680; color: #1f2430; padding: 0 2px; border-radius: 2px;}
+.docqa-passage mark strong.docqa-phrase {background: #ffc400; border-radius: 2px;
+  padding: 0 1px;}
+.docqa-closest-head {margin: 0.8rem 0 0.4rem; font-size: 0.92rem; color: #5a4200;}
+.docqa-source.docqa-closest {background: #fbfbf7; border-style: dashed;}
+.docqa-passage.docqa-closest mark {background: #eceff4;}
+.docqa-not-answer {font-size: 0.78rem; font-weight: 700; color: #8a5a00; margin-left: 0.4rem;}
 .docqa-abstain {border-left: 4px solid #c98a00; background: #fff7e0; color: #5a4200;
   padding: 0.7rem 0.9rem; border-radius: 6px;}
 .docqa-empty {color: #7a8090; font-style: italic; padding: 0.6rem;}
@@ -57,9 +63,19 @@ def stream_pieces(text: str, words: int = 3) -> Iterator[str]:
     yield text
 
 
-def _passage(answer: Answer, index: int) -> str:
+def _quote(c: Citation) -> str:
+    """The quote, escaped, its answer phrase (when there is one) in ``strong.docqa-phrase``."""
+    e = html.escape
+    if c.answer_start is None or c.answer_end is None:
+        return e(c.quote)
+    a, b = c.answer_start - c.start, c.answer_end - c.start
+    return (
+        f'{e(c.quote[:a])}<strong class="docqa-phrase">{e(c.quote[a:b])}</strong>{e(c.quote[b:])}'
+    )
+
+
+def _passage(answer: Answer, c: Citation) -> str:
     """The cited quote, marked, inside ~200 characters of its chunk (all escaped)."""
-    c = answer.citations[index]
     for r in answer.retrieved:
         ch = r.chunk
         if ch.doc_id == c.doc_id and ch.start <= c.start and c.end <= ch.end:
@@ -73,29 +89,44 @@ def _passage(answer: Answer, index: int) -> str:
     else:
         before = after = ""
     e = html.escape
-    return f"{e(before)}<mark>{e(c.quote)}</mark>{e(after)}"
+    return f"{e(before)}<mark>{_quote(c)}</mark>{e(after)}"
+
+
+def _card(answer: Answer, c: Citation, closest: bool = False) -> str:
+    e = html.escape
+    where = f"page {c.page}" if c.page is not None else f"chars {c.start}–{c.end}"
+    kind = " docqa-closest" if closest else ""
+    label = '<span class="docqa-not-answer">not an answer</span>' if closest else ""
+    number = f"{c.number}." if closest else f"[{c.number}]"
+    return (
+        f'<div class="docqa-source{kind}"><div class="docqa-source-head">'
+        f'<span class="docqa-num">{number}</span> <b>{e(c.title)}</b> '
+        f'<span class="docqa-loc">{e(c.source)} · {e(where)}</span>{label}</div>'
+        f'<p class="docqa-passage{kind}">{_passage(answer, c)}</p></div>'
+    )
 
 
 def render_sources(answer: Answer) -> str:
-    """The sources panel: one card per citation, or a notice when the answer abstained."""
+    """The sources panel: one card per citation; when the answer abstained, a notice and the
+    closest sentences, each clearly marked as not an answer."""
     e = html.escape
     if answer.abstained:
         reason = f" ({answer.abstention_reason.message})" if answer.abstention_reason else ""
-        return (
+        notice = (
             '<div class="docqa-abstain"><b>No answer in the documents.</b> '
             f"docqa found no passage that answers this question{e(reason)}. "
             "Try rephrasing, or add a document that covers it.</div>"
         )
-    cards = []
-    for i, c in enumerate(answer.citations):
-        where = f"page {c.page}" if c.page is not None else f"chars {c.start}–{c.end}"
-        cards.append(
-            f'<div class="docqa-source"><div class="docqa-source-head">'
-            f'<span class="docqa-num">[{c.number}]</span> <b>{e(c.title)}</b> '
-            f'<span class="docqa-loc">{e(c.source)} · {e(where)}</span></div>'
-            f'<p class="docqa-passage">{_passage(answer, i)}</p></div>'
+        if not answer.closest:
+            return notice
+        cards = "".join(_card(answer, c, closest=True) for c in answer.closest)
+        return (
+            f'{notice}<div class="docqa-closest-list"><div class="docqa-closest-head">'
+            "<b>Closest passages — not an answer.</b> Check them yourself: docqa judged that "
+            f"they do not answer the question.</div>{cards}</div>"
         )
-    return '<div class="docqa-sources">' + "".join(cards) + "</div>"
+    cards = "".join(_card(answer, c) for c in answer.citations)
+    return f'<div class="docqa-sources">{cards}</div>'
 
 
 def render_documents(docs: Sequence[library.DocumentInfo]) -> str:
