@@ -95,6 +95,32 @@ def test_ask_prints_the_answer_and_its_sources(cli, capsys) -> None:
     assert "2018" in " ".join(quotes)
 
 
+def test_ask_with_the_reader_prints_the_phrase_then_closest_passages_on_abstention(
+    cli, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("DOCQA_ANSWERER", "reader")
+    (cli["corpus"] / TINY_NAME).unlink()
+    shutil.copy(NATO_FILE, cli["corpus"] / NATO_NAME)
+    assert main(["ingest"]) == 0
+    capsys.readouterr()
+
+    assert main(["ask", "Who led the Iraqi delegation?"]) == 0
+    out = capsys.readouterr().out
+    answer, _, sources = out.partition("\nSources:\n")
+    assert "[1]" in answer and "Closest passages" not in out
+    phrases = re.findall(r"^\s+answer phrase: (.+)$", sources, re.MULTILINE)
+    assert phrases and all(p in normalised(sources) for p in phrases)
+
+    assert main(["ask", "What is the boiling point of mercury?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The documents do not contain an answer")
+    assert "Sources:" not in out
+    closest = out.partition("Closest passages (NOT an answer; check them yourself):\n")[2]
+    quotes = QUOTE_LINE.findall(closest)
+    text = normalised(NATO_FILE.read_bytes().decode("utf-8"))
+    assert quotes and all(normalised(q) in text for q in quotes)
+
+
 def test_ask_builds_the_index_on_first_run(cli, capsys, monkeypatch) -> None:
     monkeypatch.setenv("DOCQA_ABSTAIN_THRESHOLD", "0")  # always answer: sources get printed
     assert main(["ask", "When was the old harbour rebuilt?"]) == 0

@@ -50,6 +50,13 @@ def test_the_shipped_reader_loads_offline_and_reads_deterministically(
     unrelated = reader.read("What is the boiling point of mercury?", SENTENCES)
     assert max(r.probability for r in unrelated) < first[2].probability
 
+    # The NumPy path (one-shot `docqa ask`) reads as the torch path does.
+    numpy_read = reader.read("Who designed the bridge?", SENTENCES, use_torch=False)
+    for a, b in zip(first, numpy_read, strict=True):
+        assert abs(a.logit - b.logit) < 1e-3
+        assert a.phrase is not None and b.phrase is not None
+        assert (a.phrase.start, a.phrase.end) == (b.phrase.start, b.phrase.end)
+
 
 def test_a_corrupt_weights_file_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "weights"

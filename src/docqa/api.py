@@ -107,7 +107,7 @@ class DocQA:
         self._index_verified = False
         self._checked_generation = time.monotonic()
         self._keyword_lock = threading.Lock()  # concurrent questions rebuild the cache once
-        if answerer is None and self.settings.answerer == "reader":
+        if answerer is None and self.settings.answerer == "reader" and self.settings.reader_torch:
             from docqa.reader.reading import preload_reader
 
             preload_reader()
@@ -150,10 +150,13 @@ class DocQA:
         return self.answerer.name == "reader"
 
     def reader(self) -> ReadFunction:
-        """The shipped reader's ``read`` (loaded on first use: about a third of a second)."""
+        """The shipped reader's ``read``, in torch or NumPy as ``reader_torch`` says (loaded on
+        first use)."""
+        from functools import partial
+
         from docqa.reader.reading import load_reader
 
-        return load_reader().read
+        return partial(load_reader().read, use_torch=self.settings.reader_torch)
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,17 +59,16 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, **overrides: object):  # type: ignore[no-untyped-def]
     from docqa.api import DocQA
 
-    overrides = {}
     corpus = getattr(args, "sub_corpus", None) or args.corpus
     if corpus is not None:
         overrides["corpus_dir"] = corpus
     index = getattr(args, "sub_index", None) or args.index
     if index is not None:
         overrides["index_dir"] = index
-    return DocQA(**overrides)
+    return DocQA(**overrides)  # type: ignore[arg-type]
 
 
 def _print_quotes(citations: Sequence[Citation], out: TextIO, numbered: str) -> None:
@@ -122,7 +122,9 @@ def _ensure_index(qa: object) -> None:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    qa = _open(args)
+    # One question: the reader (if configured) runs in NumPy rather than paying torch's import.
+    one_shot = {} if "DOCQA_READER_TORCH" in os.environ else {"reader_torch": False}
+    qa = _open(args, **one_shot)
     qa.check_question(args.question)  # a bad question fails before any indexing work
     _ensure_index(qa)
     print_answer(qa.ask(args.question), sys.stdout)

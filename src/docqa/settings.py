@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="Reader probability a second sentence needs to join the reader's answer.",
     )
+    reader_torch: bool = Field(
+        True,
+        description="Run the reader in torch (~50 ms a question, after a ~1.5 s import at "
+        "start-up); false runs it in one-thread NumPy (~110 ms, no import), which one-shot "
+        "'docqa ask' uses.",
+    )
     closest_passages: int = Field(
         3, ge=0, le=10, description="Closest sentences listed (as not an answer) on abstention."
     )

@@ -2,9 +2,9 @@
 
 The shipped weights (``weights/reader.safetensors``, only the layers training changed, fp16) are
 laid over the bundled all-MiniLM-L6-v2 weights and run by docqa's own BERT forward pass
-(``bert_encoder``, in torch: no transformers import). The file's SHA-256 must match the model
-card (``weights/reader.json``): a corrupt or replaced file is refused with a message naming the
-fix, never read.
+(``bert_encoder``, in torch or NumPy: no transformers import). The file's SHA-256 must match the
+model card (``weights/reader.json``): a corrupt or replaced file is refused with a message naming
+the fix, never read.
 
 Example:
     >>> reader = load_reader()
@@ -105,8 +105,15 @@ class Reader:
         """The weights' SHA-256 (from the model card, checked at load)."""
         return str(self.card["sha256"])
 
-    def read(self, question: str, sentences: Sequence[str]) -> list[SentenceReading]:
-        """The reader's judgement of each sentence, in the order given."""
+    def read(
+        self, question: str, sentences: Sequence[str], *, use_torch: bool = True
+    ) -> list[SentenceReading]:
+        """The reader's judgement of each sentence, in the order given.
+
+        ``use_torch``: torch reads 6 sentences (~280 tokens) in ~50 ms against ~110 ms for
+        one-thread NumPy, but its import costs ~1.5 s once: worth it in a process that answers
+        more than a question or two, not in a one-shot ``docqa ask``.
+        """
         if not sentences:
             return []
         encoded = self.tokenizer.encode_batch([(question, s) for s in sentences])
@@ -114,9 +121,7 @@ class Reader:
         types = np.array([e.type_ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.float32)
         with self._lock:
-            # torch, even for a few pairs: reading 6 sentences (~280 tokens) takes ~55 ms there
-            # against ~125 ms in one-thread NumPy; its import (~1 s) is paid once per process.
-            hidden = self.encoder.hidden_states(ids, types, mask, use_torch=True)
+            hidden = self.encoder.hidden_states(ids, types, mask, use_torch=use_torch)
         logits = hidden[:, 0] @ self.answer_w + self.answer_b
         span = hidden @ self.span_w.T + self.span_b  # (batch, tokens, 2)
         out = []
@@ -151,11 +156,9 @@ def _load(folder: Path) -> Reader:
 
 
 def preload_reader() -> None:
-    """Load the reader and warm up torch in a background thread.
-
-    ``docqa ask`` with the reader spends ~1.5 s importing torch; started with ``DocQA``, that
-    overlaps with loading the embedding model and opening the index. Errors are not raised here:
-    the first question loads the reader again and reports them.
+    """Load the reader and warm up torch in a background thread (``DocQA`` starts it when the
+    reader runs in torch), so that the first question rarely waits for torch's import. Errors are
+    not raised here: the first question loads the reader again and reports them.
     """
 
     def warm() -> None:
