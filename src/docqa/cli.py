@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from docqa.cli_users import add_user_parser, cmd_user
 from docqa.errors import DocQAError
 
 if TYPE_CHECKING:
@@ -56,7 +57,15 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["extractive", "reader", "llm"],
         help="answerer to evaluate (default: DOCQA_ANSWERER, else extractive)",
     )
+    add_user_parser(sub)
     return parser
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from docqa.settings import load_settings
+
+    overrides = {"index_dir": args.index} if args.index is not None else {}
+    return cmd_user(args, load_settings(**overrides))
 
 
 def _open(args: argparse.Namespace, **overrides: object):  # type: ignore[no-untyped-def]
@@ -205,7 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``docqa`` command."""
     args = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    commands = {"ingest": _cmd_ingest, "ask": _cmd_ask, "chat": _cmd_chat, "eval": _cmd_eval}
+    commands = {
+        "ingest": _cmd_ingest,
+        "ask": _cmd_ask,
+        "chat": _cmd_chat,
+        "eval": _cmd_eval,
+        "user": _cmd_user,
+    }
     try:
         return commands[args.command](args)
     except DocQAError as exc:

@@ -141,11 +141,21 @@ class Settings(BaseSettings):
         2000, ge=10, description="Longer questions are refused with a clear error."
     )
     history_turns: int = Field(3, ge=0, description="Earlier turns used to resolve follow-ups.")
+    users_file: Path | None = Field(
+        None,
+        description="Users and roles of the web server (default: <index_dir>/users.json); "
+        "when it exists, every page and endpoint asks for a login.",
+    )
 
-    @field_validator("corpus_dir", "index_dir")
+    @property
+    def users_path(self) -> Path:
+        """The users file: ``users_file``, else ``users.json`` in the index folder."""
+        return self.users_file if self.users_file is not None else self.index_dir / "users.json"
+
+    @field_validator("corpus_dir", "index_dir", "users_file")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -30,7 +30,15 @@ from docqa import library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
 from docqa.models import Answer  # noqa: E402
+from docqa.users import UserStore  # noqa: E402
 from docqa.web.address import resolve_address  # noqa: E402
+from docqa.web.auth import (  # noqa: E402
+    LoginGuard,
+    RoleError,
+    exposure_problem,
+    is_loopback,
+    require_role,
+)
 from docqa.web.locks import ReadWriteLock  # noqa: E402
 from docqa.web.render import (  # noqa: E402
     CSS,
@@ -108,16 +116,36 @@ class Library:
             raise gr.Error(str(exc)) from None
 
 
-def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
-    """Build the Gradio app over ``qa``; with ``index_on_start`` it indexes in the background."""
+def build_app(
+    qa: DocQA,
+    *,
+    index_on_start: bool = True,
+    users: UserStore | None = None,
+    warning: str | None = None,
+) -> gr.Blocks:
+    """Build the Gradio app over ``qa``; with ``index_on_start`` it indexes in the background.
+
+    With ``users``, every handler checks the signed-in user's role (readers ask; editors also
+    upload and delete); ``warning`` is shown at the top of the page (an unprotected server).
+    """
     lib = Library(qa)
+
+    def allowed(request: gr.Request | None, role: str) -> None:
+        try:
+            require_role(users, request, role)  # type: ignore[arg-type]
+        except RoleError as exc:
+            raise gr.Error(str(exc)) from None
+
     if index_on_start:
         lib.start_indexing()
     else:
         lib.status = "Ready."
         lib.ready.set()
 
-    def respond(message: str, chat: list[Any], turns: list[tuple[str, str]]) -> Iterator[Any]:
+    def respond(
+        message: str, chat: list[Any], turns: list[tuple[str, str]], request: gr.Request
+    ) -> Iterator[Any]:
+        allowed(request, "reader")
         question = (message or "").strip()
         if not question:
             yield chat, gr.skip(), turns, ""
@@ -157,15 +185,23 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
             "",
         )
 
-    def ask_api(question: str, history_json: str = "[]") -> dict[str, Any]:
+    def ask_api(
+        question: str, history_json: str = "[]", request: gr.Request | None = None
+    ) -> dict[str, Any]:
         """Answer ``question``; ``history_json`` is a JSON list of [question, answer] pairs."""
+        allowed(request, "reader")
         try:
             pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
         except (ValueError, TypeError):
             raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
         return lib.ask(question, pairs).to_dict()
 
-    def upload(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def upload(
+        files: list[str] | None,
+        request: gr.Request,
+        progress: Any = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        allowed(request, "editor")
         if not files:
             return (
                 render_status("Choose one or more files first.", "error"),
@@ -183,7 +219,8 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
         kind = "error" if result.rejected else "ready"
         return (render_status("\n".join(lines), kind), *lib.documents_view())
 
-    def delete(source: str | None) -> tuple[Any, ...]:
+    def delete(source: str | None, request: gr.Request) -> tuple[Any, ...]:
+        allowed(request, "editor")
         if not source:
             return (render_status("Pick a document to delete.", "error"), *lib.documents_view())
         try:
@@ -201,6 +238,8 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
             '<div class="docqa-header"><h1>docqa</h1><p>Answers from your documents, every '
             "sentence cited — or an honest “not in the documents”.</p></div>"
         )
+        if warning:
+            gr.HTML(render_status("⚠️ " + warning, "error"), elem_id="docqa-unprotected")
         status = gr.HTML(lib.status_html(), elem_id="docqa-status")
         timer = gr.Timer(1.0, active=True)
         turns = gr.State([])
@@ -260,9 +299,13 @@ def build_app(qa: DocQA, *, index_on_start: bool = True) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, host: str, port: int, *, block: bool = True) -> None:
-    """Serve ``demo`` on ``host:port`` (never shared publicly)."""
+def launch(
+    demo: gr.Blocks, host: str, port: int, *, block: bool = True, auth: LoginGuard | None = None
+) -> None:
+    """Serve ``demo`` on ``host:port`` (never shared publicly); with ``auth``, behind a login."""
     demo.queue(default_concurrency_limit=4).launch(
+        auth=auth.check if auth is not None else None,
+        auth_message="docqa: sign in with the name and password your admin gave you.",
         server_name=host,
         server_port=port,
         share=False,
@@ -286,6 +329,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", help="port to listen on (default: 7860)")
     parser.add_argument("--corpus", help="corpus folder (default: DOCQA_CORPUS_DIR or corpus)")
     parser.add_argument("--index", help="index folder (default: DOCQA_INDEX_DIR or .docqa)")
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="no sign-in, even on a network address (the page then shows a warning)",
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {}
     if args.corpus:
@@ -295,9 +343,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         host, port = resolve_address(args.host, args.port, os.environ)
         qa = DocQA(**overrides)
+        users = UserStore(qa.settings.users_path)
+        problem = exposure_problem(host, users, args.no_auth)
+        protected = users.exists() and not args.no_auth
+        if protected:
+            users.users()  # an unreadable users file stops the start, saying how to fix it
     except (DocQAError, ValueError) as exc:
         raise SystemExit(f"docqa: {exc}") from None
-    launch(build_app(qa), host, port)
+    if problem:
+        raise SystemExit(f"docqa: {problem}")
+    warning = None
+    if not protected and not is_loopback(host):
+        warning = (
+            f"This server has no sign-in and listens on {host}: anyone who can reach it can "
+            "read, upload and delete documents. Add users ('docqa user add') and restart "
+            "without --no-auth."
+        )
+    demo = build_app(qa, users=users if protected else None, warning=warning)
+    launch(demo, host, port, auth=LoginGuard(users) if protected else None)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""``docqa user add|list|remove``: the accounts of a shared web server (see ``users.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any, TextIO
+
+from docqa.users import ROLES, UserError
+
+
+def add_user_parser(sub: Any) -> None:
+    """The ``user`` command and its three subcommands."""
+    user = sub.add_parser("user", help="manage the web server's users and roles")
+    actions = user.add_subparsers(dest="user_command", required=True)
+    add = actions.add_parser("add", help="add a user (password asked twice, or from stdin)")
+    add.add_argument("name", help="user name")
+    add.add_argument("--role", choices=ROLES, default="reader", help="default: reader")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.add_argument(
+        "--replace", action="store_true", help="set a new password and role for an existing user"
+    )
+    actions.add_parser("list", help="list the users and their roles")
+    remove = actions.add_parser("remove", help="remove a user")
+    remove.add_argument("name", help="user name")
+
+
+def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
+    """The new password: one line of standard input, or typed twice at the terminal."""
+    stdin = stdin or sys.stdin
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        raise UserError("No terminal to type the password in: pass --password-stdin.")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise UserError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_user(args: argparse.Namespace, settings: Any) -> int:
+    """Run ``docqa user ...`` against the users file ``settings.users_path``."""
+    from docqa.users import UserStore
+
+    store = UserStore(settings.users_path)
+    if args.user_command == "add":
+        password = read_password(args.password_stdin)
+        user = store.add(args.name, password, args.role, replace=args.replace)
+        print(f"{'Updated' if args.replace else 'Added'} {user.name} ({user.role}) in {store.path}")
+    elif args.user_command == "list":
+        users = store.users()
+        if not users:
+            print(f"No users ({store.path} does not exist): the web server is unprotected.")
+        for user in users:
+            print(f"{user.name}\t{user.role}")
+    else:
+        store.remove(args.name)
+        print(f"Removed {args.name} from {store.path}")
+    return 0

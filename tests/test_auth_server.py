@@ -1,0 +1,123 @@
+"""Sign-in and roles on a real server process: users, refusals, and the unprotected-exposure
+guard (``python app.py``), through ``gradio_client`` and plain HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client, handle_file
+
+from docqa.users import UserStore
+from servers import free_port, serving
+from test_ui_api import SERVER_ENV, copy_nato
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORDS = {"rita": "reader pass 1", "eddie": "editor pass 2"}
+NEW_TEXT = "The Quillfeather archive opened in 1911. Its first keeper was Maren Holt.\n"
+
+pytestmark = pytest.mark.slow
+
+
+def _app(corpus: Path, index: Path, *extra: str) -> list[str]:
+    args = ["--corpus", str(corpus), "--index", str(index), *extra]
+    return [sys.executable, str(ROOT / "app.py"), *args]
+
+
+@pytest.fixture(scope="module")
+def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The UI over the NATO corpus with two users: rita (reader) and eddie (editor)."""
+    corpus, index = copy_nato(tmp_path_factory.mktemp("auth"))
+    users = UserStore(index / "users.json", rounds=4)  # cheap hashes: a test, not a server
+    users.add("rita", PASSWORDS["rita"], "reader")
+    users.add("eddie", PASSWORDS["eddie"], "editor")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    command = _app(corpus, index, "--port", str(port))
+    env = {**os.environ, **SERVER_ENV}
+    log = index.parent / "server.log"
+    with serving(command, url, "the protected UI", 90, env=env, log=log):
+        yield {"url": url, "corpus": corpus, "index": index}
+
+
+def _client(url: str, name: str) -> Client:
+    return Client(url, auth=(name, PASSWORDS[name]), verbose=False)
+
+
+def test_no_credentials_or_a_wrong_password_get_nothing(protected: dict[str, Any]) -> None:
+    url = protected["url"]
+    with pytest.raises(Exception):  # noqa: B017, PT011 - gradio_client raises several types
+        Client(url, verbose=False).predict("Who led the Iraqi delegation?", "[]", api_name="/ask")
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        Client(url, auth=("rita", "not her password"), verbose=False)
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        Client(url, auth=("nobody", "whatever pass"), verbose=False)
+    page = urllib.request.urlopen(url, timeout=10).read().decode("utf-8", "replace")
+    assert "Who led the Iraqi delegation" not in page  # the app itself is not served
+
+
+def test_a_reader_asks_but_cannot_upload_or_delete(
+    protected: dict[str, Any], tmp_path: Path
+) -> None:
+    client = _client(protected["url"], "rita")
+    answer = client.predict("Who led the Iraqi delegation?", "[]", api_name="/ask")
+    assert not answer["abstained"] and "al-Araji" in answer["text"]
+
+    before = sorted(p.name for p in protected["corpus"].iterdir())
+    forged = tmp_path / "forged.txt"
+    forged.write_text(NEW_TEXT, encoding="utf-8")
+    with pytest.raises(Exception, match="editor"):
+        client.predict([handle_file(str(forged))], api_name="/upload")
+    with pytest.raises(Exception, match="editor"):
+        client.predict(None, api_name="/delete")
+    assert sorted(p.name for p in protected["corpus"].iterdir()) == before
+    again = client.predict("Who was the first keeper of the archive?", "[]", api_name="/ask")
+    assert "Maren Holt" not in again["text"]  # nothing reached the index either
+
+
+def test_an_editor_uploads_and_asks(protected: dict[str, Any], tmp_path: Path) -> None:
+    client = _client(protected["url"], "eddie")
+    upload = tmp_path / "archive.txt"
+    upload.write_text(NEW_TEXT, encoding="utf-8")
+    status, _, _ = client.predict([handle_file(str(upload))], api_name="/upload")
+    assert "Added archive.txt" in status
+    assert (protected["corpus"] / "archive.txt").read_text(encoding="utf-8") == NEW_TEXT
+    answer = client.predict("Who was the first keeper of the archive?", "[]", api_name="/ask")
+    assert "Maren Holt" in answer["text"]
+    assert answer["citations"][0]["source"] == "archive.txt"
+    # The delete handler lets an editor through (it then asks which document to delete).
+    status, _, _ = client.predict(None, api_name="/delete")
+    assert "Pick a document to delete" in status
+
+
+def test_a_network_address_without_users_is_refused(tmp_path: Path) -> None:
+    corpus, index = copy_nato(tmp_path)
+    done = subprocess.run(
+        _app(corpus, index, "--host", "0.0.0.0", "--port", str(free_port())),  # noqa: S104
+        env={**os.environ, **SERVER_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("docqa: refusing to serve 0.0.0.0 without sign-in")
+    assert "docqa user add" in lines[-1] and "--no-auth" in lines[-1]
+    assert not (index / "users.json").exists()
+
+
+def test_no_auth_serves_a_network_address_with_a_warning(tmp_path: Path) -> None:
+    corpus, index = copy_nato(tmp_path)
+    port = free_port()
+    command = _app(corpus, index, "--host", "0.0.0.0", "--port", str(port), "--no-auth")  # noqa: S104
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, **SERVER_ENV}
+    with serving(command, url + "config", "the unprotected UI", 90, env=env):
+        config = urllib.request.urlopen(url + "config", timeout=10).read().decode("utf-8")
+        assert "has no sign-in and listens on 0.0.0.0" in config

@@ -1,0 +1,129 @@
+"""The users file: slow salted hashes only, owner-only permissions, clear refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from docqa.cli import main
+from docqa.users import User, UserError, UserStore, check_password, hash_password
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> UserStore:
+    return UserStore(tmp_path / "index" / "users.json", rounds=4)
+
+
+def test_passwords_are_stored_only_as_salted_hashes_in_an_owner_only_file(
+    store: UserStore,
+) -> None:
+    store.add("ana", "correct horse battery", "editor")
+    store.add("ben", "correct horse battery", "reader")
+    raw = store.path.read_text(encoding="utf-8")
+    assert "correct horse" not in raw and "battery" not in raw
+    hashes = {u["hash"] for u in json.loads(raw)["users"].values()}
+    assert len(hashes) == 2  # the same password, two salts
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.verify("ana", "correct horse battery") == "editor"
+    assert store.verify("ana", "correct horse batterY") is None
+    assert store.verify("nobody", "correct horse battery") is None
+    assert store.users() == [User("ana", "editor"), User("ben", "reader")]
+
+
+def test_long_passwords_count_whole() -> None:
+    base = "x" * 80
+    hashed = hash_password(base + "1", rounds=4)
+    assert check_password(base + "1", hashed) and not check_password(base + "2", hashed)
+
+
+def test_roles_include_the_ones_below() -> None:
+    assert User("a", "admin").may("editor") and User("e", "editor").may("reader")
+    assert not User("r", "reader").may("editor")
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "role", "message"),
+    [
+        ("bad name", "long enough pw", "reader", "Invalid user name"),
+        ("ok", "short", "reader", "too short"),
+        ("ok", "long enough pw", "owner", "Unknown role"),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(
+    store: UserStore, name: str, password: str, role: str, message: str
+) -> None:
+    store.add("ana", "correct horse battery", "editor")
+    before = store.path.read_bytes()
+    with pytest.raises(UserError, match=message):
+        store.add(name, password, role)
+    with pytest.raises(UserError, match="already exists"):
+        store.add("ana", "another long one", "reader")
+    with pytest.raises(UserError, match="No user"):
+        store.remove("zed")
+    assert store.path.read_bytes() == before
+
+
+def test_replace_and_remove(store: UserStore) -> None:
+    store.add("ana", "correct horse battery", "reader")
+    store.add("ana", "a brand new secret", "admin", replace=True)
+    assert store.verify("ana", "a brand new secret") == "admin"
+    assert store.verify("ana", "correct horse battery") is None
+    store.remove("ana")
+    assert store.users() == [] and store.exists()
+
+
+def test_a_damaged_users_file_is_reported_with_the_fix(store: UserStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(UserError, match="cannot be read"):
+        store.verify("ana", "whatever pass")
+
+
+def test_cli_user_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = tmp_path / "index"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    assert main(["--index", str(index), "user", "add", "ana", "--role", "editor",
+                 "--password-stdin"]) == 0  # fmt: skip
+    assert "Added ana (editor)" in capsys.readouterr().out
+    assert UserStore(index / "users.json").verify("ana", "a long passphrase") == "editor"
+    assert main(["--index", str(index), "user", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "ana\teditor"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["--index", str(index), "user", "add", "bob", "--password-stdin"]) == 2
+    assert "too short" in capsys.readouterr().err
+    assert main(["--index", str(index), "user", "remove", "ana"]) == 0
+    assert main(["--index", str(index), "user", "remove", "ana"]) == 2
+    assert "No user 'ana'" in capsys.readouterr().err
+
+
+def test_the_login_check_is_awaited_and_slows_repeated_failures(store: UserStore) -> None:
+    import asyncio
+    import inspect
+
+    from docqa.web.auth import LoginGuard, exposure_problem, is_loopback
+
+    store.add("ana", "correct horse battery", "editor")
+    guard = LoginGuard(store)
+    # Gradio awaits `auth` only for a coroutine function: anything else would let a wrong
+    # password through as a truthy, unawaited coroutine.
+    assert inspect.iscoroutinefunction(guard.check)
+    assert asyncio.run(guard.check("ana", "correct horse battery")) is True
+    for _ in range(4):
+        assert asyncio.run(guard.check("ana", "wrong password")) is False
+    assert guard.delay("ana") == 1.0 and guard.delay("ben") == 0.0
+    assert asyncio.run(guard.check("ana", "correct horse battery")) is True
+    assert guard.delay("ana") == 0.0
+
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")  # noqa: S104
+    store.path.unlink()
+    problem = exposure_problem("0.0.0.0", store, no_auth=False)  # noqa: S104
+    assert problem is not None and "docqa user add" in problem
+    assert exposure_problem("0.0.0.0", store, no_auth=True) is None  # noqa: S104
+    assert exposure_problem("127.0.0.1", store, no_auth=False) is None
