@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 from gradio_client import Client, handle_file
+from playwright.sync_api import Browser, Page, expect
 
 from docqa.users import UserStore
 from servers import free_port, serving
 from test_ui_api import SERVER_ENV, copy_nato
+from test_ui_browser import TIMEOUT, ask, browser, shot
+
+__all__ = ["browser"]  # the module-scoped Chromium fixture, shared
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {"rita": "reader pass 1", "eddie": "editor pass 2"}
@@ -121,3 +125,46 @@ def test_no_auth_serves_a_network_address_with_a_warning(tmp_path: Path) -> None
     with serving(command, url + "config", "the unprotected UI", 90, env=env):
         config = urllib.request.urlopen(url + "config", timeout=10).read().decode("utf-8")
         assert "has no sign-in and listens on 0.0.0.0" in config
+
+
+def _sign_in(browser: Browser, url: str, name: str, password: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    return page
+
+
+def test_the_page_asks_for_a_login_and_refuses_a_wrong_password(
+    browser: Browser, protected: dict[str, Any]
+) -> None:
+    page = _sign_in(browser, protected["url"], "rita", "not her password")
+    expect(page.get_by_text("Incorrect Credentials")).to_be_visible()
+    assert page.locator("#docqa-status").count() == 0
+    shot(page, "8-login-refused")
+    page.context.close()
+
+
+def test_a_signed_in_reader_asks_but_is_offered_no_upload(
+    browser: Browser, protected: dict[str, Any]
+) -> None:
+    page = _sign_in(browser, protected["url"], "rita", PASSWORDS["rita"])
+    expect(page.locator("#docqa-status")).to_contain_text("Ready", timeout=90_000)
+    ask(page, "Who led the Iraqi delegation?")
+    expect(page.locator("#docqa-chat .message.bot").last).to_contain_text("al-Araji")
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#docqa-role-note")).to_contain_text("rita (reader)")
+    assert (
+        page.locator("#docqa-upload").count() == 0 or not page.locator("#docqa-upload").is_visible()
+    )
+    assert page.locator("#docqa-add").count() == 0 or not page.locator("#docqa-add").is_visible()
+    shot(page, "9-reader-no-upload")
+    page.context.close()
+
+    editor = _sign_in(browser, protected["url"], "eddie", PASSWORDS["eddie"])
+    expect(editor.locator("#docqa-status")).to_contain_text("Ready", timeout=90_000)
+    editor.get_by_role("tab", name="Documents").click()
+    expect(editor.locator("#docqa-add")).to_be_visible()
+    editor.context.close()

@@ -230,6 +230,22 @@ def build_app(
             return (render_status(str(exc), "error"), *lib.documents_view())
         return (render_status(f"Deleted {source}", "ready"), *lib.documents_view())
 
+    def role_view(request: gr.Request) -> tuple[Any, ...]:
+        """Readers see no upload or delete controls (the handlers refuse them anyway)."""
+        try:
+            name = require_role(users, request, "editor")
+        except RoleError:
+            who = getattr(request, "username", "") or "you"
+            note = render_status(
+                f"Signed in as {who} (reader): you can ask; an editor adds and deletes documents.",
+                "ready",
+            )
+            hidden = gr.update(visible=False)
+            return (note, hidden, hidden, hidden, hidden)
+        note = render_status(f"Signed in as {name}.", "ready") if name else ""
+        shown = gr.update(visible=True)
+        return (note, shown, shown, shown, shown)
+
     def tick() -> tuple[Any, ...]:
         return (lib.status_html(), *lib.documents_view(), gr.Timer(active=not lib.ready.is_set()))
 
@@ -270,6 +286,7 @@ def build_app(
                 with gr.Column(scale=2):
                     sources = gr.HTML(SOURCES_EMPTY, label="Sources", elem_id="docqa-sources")
             with gr.Tab("Documents", id="documents"):
+                role_note = gr.HTML(elem_id="docqa-role-note")
                 files = gr.File(
                     label="Add documents (.txt .md .html .htm .pdf .docx .jsonl, ≤ 20 MB each)",
                     file_count="multiple",
@@ -295,6 +312,7 @@ def build_app(
         remove.click(delete, [pick], [upload_status, docs, pick], api_name="delete")
         timer.tick(tick, None, [status, docs, pick, timer], api_visibility="private")
         demo.load(tick, None, [status, docs, pick, timer], api_visibility="private")
+        demo.load(role_view, None, [role_note, files, add, pick, remove], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return demo
 
