@@ -15,6 +15,7 @@ import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import Browser, Page, expect
 
+from docqa.audit import latest
 from docqa.users import UserStore
 from servers import free_port, serving
 from test_ui_api import SERVER_ENV, copy_nato
@@ -83,6 +84,11 @@ def test_a_reader_asks_but_cannot_upload_or_delete(
     assert sorted(p.name for p in protected["corpus"].iterdir()) == before
     again = client.predict("Who was the first keeper of the archive?", "[]", api_name="/ask")
     assert "Maren Holt" not in again["text"]  # nothing reached the index either
+    refusals = [e for e in latest(protected["index"]) if e["user"] == "rita"]
+    assert [(e["action"], e["outcome"]) for e in refusals] == [
+        ("upload", "refused: needs editor"),
+        ("delete", "refused: needs editor"),
+    ]
 
 
 def test_an_editor_uploads_and_asks(protected: dict[str, Any], tmp_path: Path) -> None:
@@ -95,6 +101,13 @@ def test_an_editor_uploads_and_asks(protected: dict[str, Any], tmp_path: Path) -
     answer = client.predict("Who was the first keeper of the archive?", "[]", api_name="/ask")
     assert "Maren Holt" in answer["text"]
     assert answer["citations"][0]["source"] == "archive.txt"
+    last = latest(protected["index"])[-1]
+    assert (last["user"], last["action"], last["file"], last["outcome"]) == (
+        "eddie",
+        "upload",
+        "archive.txt",
+        "added",
+    )
     # The delete handler lets an editor through (it then asks which document to delete).
     status, _, _ = client.predict(None, api_name="/delete")
     assert "Pick a document to delete" in status
@@ -160,6 +173,7 @@ def test_a_signed_in_reader_asks_but_is_offered_no_upload(
         page.locator("#docqa-upload").count() == 0 or not page.locator("#docqa-upload").is_visible()
     )
     assert page.locator("#docqa-add").count() == 0 or not page.locator("#docqa-add").is_visible()
+    assert "Recent changes" not in page.locator("#docqa-audit").inner_text()
     shot(page, "9-reader-no-upload")
     page.context.close()
 
@@ -167,4 +181,6 @@ def test_a_signed_in_reader_asks_but_is_offered_no_upload(
     expect(editor.locator("#docqa-status")).to_contain_text("Ready", timeout=90_000)
     editor.get_by_role("tab", name="Documents").click()
     expect(editor.locator("#docqa-add")).to_be_visible()
+    expect(editor.locator("#docqa-audit")).to_contain_text("refused: needs editor")
+    shot(editor, "10-editor-audit-log")
     editor.context.close()

@@ -127,3 +127,44 @@ def test_the_login_check_is_awaited_and_slows_repeated_failures(store: UserStore
     assert problem is not None and "docqa user add" in problem
     assert exposure_problem("0.0.0.0", store, no_auth=True) is None  # noqa: S104
     assert exposure_problem("127.0.0.1", store, no_auth=False) is None
+
+
+def test_audit_log_appends_one_json_line_per_change(tmp_path: Path) -> None:
+    from docqa.audit import audit_path, latest, record
+
+    index = tmp_path / "index"
+    record(index, "ana", "upload", "memo.md", "added")
+    record(index, None, "delete", "memo.md", "deleted")
+    with audit_path(index).open("a", encoding="utf-8") as log:
+        log.write("{damaged\n")
+    record(index, "ben", "upload", None, "refused: needs editor")
+    entries = latest(index, 10)
+    assert [(e["user"], e["action"], e["file"], e["outcome"]) for e in entries] == [
+        ("ana", "upload", "memo.md", "added"),
+        ("-", "delete", "memo.md", "deleted"),
+        ("ben", "upload", None, "refused: needs editor"),
+    ]
+    assert all(e["time"].endswith("+00:00") for e in entries)
+    assert latest(index, 1) == entries[-1:]
+    assert stat.S_IMODE(audit_path(index).stat().st_mode) == 0o600
+
+
+def test_user_commands_are_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from docqa.audit import latest
+
+    index = tmp_path / "index"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    assert main(["--index", str(index), "user", "add", "ana", "--password-stdin"]) == 0
+    assert main(["--index", str(index), "user", "remove", "zed"]) == 2
+    capsys.readouterr()
+    (added, failed) = latest(index)
+    assert (added["action"], added["file"], added["outcome"]) == (
+        "user add",
+        "ana",
+        "added (reader)",
+    )
+    assert added["user"].startswith("cli")
+    assert failed["action"] == "user remove" and failed["outcome"].startswith("failed: No user")
+    assert "passphrase" not in (index / "audit.jsonl").read_text(encoding="utf-8")

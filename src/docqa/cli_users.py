@@ -41,22 +41,41 @@ def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     return first
 
 
+def _operator() -> str:
+    """Who ran the command, for the audit log (the login name, if the system knows it)."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
 def cmd_user(args: argparse.Namespace, settings: Any) -> int:
-    """Run ``docqa user ...`` against the users file ``settings.users_path``."""
+    """Run ``docqa user ...`` against the users file ``settings.users_path``; every change,
+    or attempt to change, goes to the audit log."""
+    from docqa.audit import record
     from docqa.users import UserStore
 
     store = UserStore(settings.users_path)
-    if args.user_command == "add":
-        password = read_password(args.password_stdin)
-        user = store.add(args.name, password, args.role, replace=args.replace)
-        print(f"{'Updated' if args.replace else 'Added'} {user.name} ({user.role}) in {store.path}")
-    elif args.user_command == "list":
+    if args.user_command == "list":
         users = store.users()
         if not users:
             print(f"No users ({store.path} does not exist): the web server is unprotected.")
         for user in users:
             print(f"{user.name}\t{user.role}")
-    else:
-        store.remove(args.name)
-        print(f"Removed {args.name} from {store.path}")
+        return 0
+    action = f"user {args.user_command}"
+    try:
+        if args.user_command == "add":
+            password = read_password(args.password_stdin)
+            user = store.add(args.name, password, args.role, replace=args.replace)
+            outcome = f"{'replaced' if args.replace else 'added'} ({user.role})"
+            print(f"{outcome.split()[0].capitalize()} {user.name} ({user.role}) in {store.path}")
+        else:
+            store.remove(args.name)
+            outcome = "removed"
+            print(f"Removed {args.name} from {store.path}")
+    except UserError as exc:
+        record(settings.index_dir, _operator(), action, args.name, f"failed: {exc}")
+        raise
+    record(settings.index_dir, _operator(), action, args.name, outcome)
     return 0

@@ -26,7 +26,7 @@ except ImportError:  # the web UI is an extra: say how to get it
         "docqa: the web UI needs Gradio: `make run` installs it, or `pip install -e '.[web]'`."
     ) from None
 
-from docqa import library  # noqa: E402
+from docqa import audit, library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
 from docqa.models import Answer  # noqa: E402
@@ -46,6 +46,7 @@ from docqa.web.render import (  # noqa: E402
     SOURCES_EMPTY,
     SOURCES_WAIT,
     md_escape,
+    render_audit,
     render_documents,
     render_dropped,
     render_sources,
@@ -130,11 +131,24 @@ def build_app(
     """
     lib = Library(qa)
 
-    def allowed(request: gr.Request | None, role: str) -> None:
+    index_dir = qa.settings.index_dir
+
+    def allowed(request: gr.Request | None, role: str, action: str | None = None) -> str | None:
+        """The signed-in user's name; a refusal (logged for ``action``) raises ``gr.Error``."""
         try:
-            require_role(users, request, role)  # type: ignore[arg-type]
+            return require_role(users, request, role)  # type: ignore[arg-type]
         except RoleError as exc:
+            if action is not None:
+                who = getattr(request, "username", None)
+                audit.record(index_dir, who, action, None, f"refused: needs {role}")
             raise gr.Error(str(exc)) from None
+
+    def audit_view(request: gr.Request) -> str:
+        try:
+            require_role(users, request, "editor")
+        except RoleError:
+            return ""
+        return render_audit(audit.latest(index_dir, 10))
 
     if index_on_start:
         lib.start_indexing()
@@ -201,7 +215,7 @@ def build_app(
         request: gr.Request,
         progress: Any = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
-        allowed(request, "editor")
+        who = allowed(request, "editor", "upload")
         if not files:
             return (
                 render_status("Choose one or more files first.", "error"),
@@ -214,20 +228,26 @@ def build_app(
 
         with lib.lock.writing():
             result = library.add_files(qa, [Path(f) for f in files], on_progress=on_progress)
+        for name in result.accepted:
+            audit.record(index_dir, who, "upload", name, "added")
+        for name, reason in result.rejected:
+            audit.record(index_dir, who, "upload", name, f"rejected: {reason}")
         lines = [f"Added {name}" for name in result.accepted]
         lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
         kind = "error" if result.rejected else "ready"
         return (render_status("\n".join(lines), kind), *lib.documents_view())
 
     def delete(source: str | None, request: gr.Request) -> tuple[Any, ...]:
-        allowed(request, "editor")
+        who = allowed(request, "editor", "delete")
         if not source:
             return (render_status("Pick a document to delete.", "error"), *lib.documents_view())
         try:
             with lib.lock.writing():
                 library.remove_document(qa, source)
         except DocQAError as exc:
+            audit.record(index_dir, who, "delete", source, f"failed: {exc}")
             return (render_status(str(exc), "error"), *lib.documents_view())
+        audit.record(index_dir, who, "delete", source, "deleted")
         return (render_status(f"Deleted {source}", "ready"), *lib.documents_view())
 
     def role_view(request: gr.Request) -> tuple[Any, ...]:
@@ -241,10 +261,10 @@ def build_app(
                 "ready",
             )
             hidden = gr.update(visible=False)
-            return (note, hidden, hidden, hidden, hidden)
+            return (note, hidden, hidden, hidden, hidden, "")
         note = render_status(f"Signed in as {name}.", "ready") if name else ""
         shown = gr.update(visible=True)
-        return (note, shown, shown, shown, shown)
+        return (note, shown, shown, shown, shown, audit_view(request))
 
     def tick() -> tuple[Any, ...]:
         return (lib.status_html(), *lib.documents_view(), gr.Timer(active=not lib.ready.is_set()))
@@ -299,6 +319,7 @@ def build_app(
                 with gr.Row():
                     pick = gr.Dropdown(label="Document", choices=[], scale=4, interactive=True)
                     remove = gr.Button("Delete document", variant="stop", scale=1)
+                audit_log = gr.HTML(elem_id="docqa-audit")
 
         outs = [chat, sources, turns, box]
         box.submit(respond, [box, chat, turns], outs, api_visibility="private")
@@ -308,11 +329,18 @@ def build_app(
         )
         add.click(upload, [files], [upload_status, docs, pick], api_name="upload").then(
             lambda: None, None, [files], api_visibility="private"
+        ).then(audit_view, None, [audit_log], api_visibility="private")
+        remove.click(delete, [pick], [upload_status, docs, pick], api_name="delete").then(
+            audit_view, None, [audit_log], api_visibility="private"
         )
-        remove.click(delete, [pick], [upload_status, docs, pick], api_name="delete")
         timer.tick(tick, None, [status, docs, pick, timer], api_visibility="private")
         demo.load(tick, None, [status, docs, pick, timer], api_visibility="private")
-        demo.load(role_view, None, [role_note, files, add, pick, remove], api_visibility="private")
+        demo.load(
+            role_view,
+            None,
+            [role_note, files, add, pick, remove, audit_log],
+            api_visibility="private",
+        )
         gr.api(ask_api, api_name="ask")
     return demo
 

@@ -143,6 +143,24 @@ def render_documents(docs: Sequence[library.DocumentInfo]) -> str:
     )
 
 
+def render_audit(entries: Sequence[dict[str, object]]) -> str:
+    """The latest audit entries (newest first) as an escaped HTML table, for editors."""
+    if not entries:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(str(x.get('time', '')))}</td><td>{e(str(x.get('user', '')))}</td>"
+        f"<td>{e(str(x.get('action', '')))}</td><td>{e(str(x.get('file') or ''))}</td>"
+        f"<td>{e(str(x.get('outcome', '')))}</td></tr>"
+        for x in reversed(entries)
+    )
+    return (
+        '<div class="docqa-closest-head"><b>Recent changes</b> (audit log)</div>'
+        '<table class="docqa-docs"><thead><tr><th>Time (UTC)</th><th>User</th><th>Action</th>'
+        f"<th>File</th><th>Outcome</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def render_status(message: str, kind: str) -> str:
     """A status line (``kind``: busy, ready or error), escaped."""
     return f'<div class="docqa-status {html.escape(kind)}">{html.escape(message)}</div>'
