@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -39,7 +38,6 @@ from docqa.web.auth import (  # noqa: E402
     is_loopback,
     require_role,
 )
-from docqa.web.locks import ReadWriteLock  # noqa: E402
 from docqa.web.render import (  # noqa: E402
     CSS,
     EXAMPLES,
@@ -47,74 +45,12 @@ from docqa.web.render import (  # noqa: E402
     SOURCES_WAIT,
     md_escape,
     render_audit,
-    render_documents,
     render_dropped,
     render_sources,
     render_status,
     stream_pieces,
 )
-
-
-class Library:
-    """The ``DocQA`` behind the page, its background indexing, and a lock that lets questions
-    run together but never alongside an index write."""
-
-    def __init__(self, qa: DocQA) -> None:
-        self.qa = qa
-        self.lock = ReadWriteLock()
-        self.ready = threading.Event()
-        self.status = "Indexing the documents…"
-        self.failed = False
-
-    def start_indexing(self) -> threading.Thread:
-        """Index the corpus in a background thread (the page stays usable meanwhile)."""
-        thread = threading.Thread(target=self._index, name="docqa-index", daemon=True)
-        thread.start()
-        return thread
-
-    def _index(self) -> None:
-        def progress(done: int, total: int) -> None:
-            self.status = f"Indexing the documents… {done:,} of {total:,} passages embedded"
-
-        try:
-            with self.lock.writing():
-                report = self.qa.ingest(on_progress=progress)
-            self.status = f"Ready. Index: {report.summary()}"
-        except DocQAError as exc:
-            self.failed = True
-            self.status = f"Indexing failed: {exc}"
-        finally:
-            self.ready.set()
-
-    def status_html(self) -> str:
-        """The status line for the page."""
-        kind = "error" if self.failed else ("ready" if self.ready.is_set() else "busy")
-        return render_status(self.status, kind)
-
-    def documents_view(self) -> tuple[str, Any]:
-        """The document table and the choices of the delete dropdown."""
-        docs = library.list_documents(self.qa) if self.ready.is_set() else []
-        sources = [d.source for d in docs]
-        return render_documents(docs), gr.Dropdown(choices=sources, value=None)
-
-    def ask(self, question: str, turns: Sequence[tuple[str, str]]) -> Answer:
-        """The answer; waits for indexing (up to 10 minutes)."""
-        answer = None
-        for item in self.ask_stream(question, turns):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
-
-    def ask_stream(self, question: str, turns: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
-        """Text as it is written, then the final ``Answer`` (see ``DocQA.ask_stream``)."""
-        if not self.ready.wait(timeout=600) or self.failed:
-            raise gr.Error(self.status)
-        try:
-            with self.lock.reading():
-                yield from self.qa.ask_stream(question, history=list(turns))
-        except DocQAError as exc:
-            raise gr.Error(str(exc)) from None
+from docqa.web.state import Library  # noqa: E402
 
 
 def build_app(
