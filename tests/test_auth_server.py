@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import Browser, Page, expect
@@ -184,3 +185,80 @@ def test_a_signed_in_reader_asks_but_is_offered_no_upload(
     expect(editor.locator("#docqa-audit")).to_contain_text("refused: needs editor")
     shot(editor, "10-editor-audit-log")
     editor.context.close()
+
+
+LEDGER = "The Brightwater ledger was sealed in 1843. Its last clerk was Odile Varga.\n"
+
+
+def test_json_api_refuses_requests_without_credentials(protected: dict[str, Any]) -> None:
+    url = protected["url"]
+    calls = [
+        ("POST", "api/ask", {"json": {"question": "Who led the Iraqi delegation?"}}),
+        ("GET", "api/documents", {}),
+        ("POST", "api/documents", {"files": {"files": ("x.txt", b"Some text here.")}}),
+        ("DELETE", "api/documents/nato-iraq-political-dialogue.txt", {}),
+    ]
+    for method, path, kwargs in calls:
+        for auth in (None, ("rita", "not her password")):
+            response = httpx.request(method, url + path, auth=auth, timeout=30, **kwargs)
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["www-authenticate"].startswith("Basic")
+    assert (protected["corpus"] / "nato-iraq-political-dialogue.txt").is_file()
+
+
+def test_json_api_roles_tokens_and_audit(protected: dict[str, Any]) -> None:
+    url, corpus = protected["url"], protected["corpus"]
+    rita = ("rita", PASSWORDS["rita"])
+    asked = httpx.post(
+        url + "api/ask", json={"question": "Who led the Iraqi delegation?"}, auth=rita, timeout=60
+    )
+    assert asked.status_code == 200 and "al-Araji" in asked.json()["text"]
+    quote = asked.json()["citations"][0]
+    nato = (corpus / quote["source"]).read_text(encoding="utf-8")
+    assert nato[quote["start"] : quote["end"]] == quote["quote"]
+
+    token = UserStore(protected["index"] / "users.json").create_token("rita")
+    bearer = {"Authorization": f"Bearer {token}"}
+    listed = httpx.get(url + "api/documents", headers=bearer, timeout=30)
+    assert listed.status_code == 200
+    assert "nato-iraq-political-dialogue.txt" in [d["source"] for d in listed.json()]
+    before = sorted(p.name for p in corpus.iterdir())
+    refused = httpx.post(
+        url + "api/documents",
+        headers=bearer,
+        files={"files": ("ledger.txt", LEDGER.encode())},
+        timeout=30,
+    )
+    assert refused.status_code == 403 and "editor" in refused.json()["detail"]
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+    eddie = ("eddie", PASSWORDS["eddie"])
+    added = httpx.post(
+        url + "api/documents",
+        auth=eddie,
+        files={"files": ("ledger.txt", LEDGER.encode())},
+        timeout=120,
+    )
+    assert added.status_code == 200 and added.json()["accepted"] == ["ledger.txt"]
+    question = {"question": "Who was the last clerk of the ledger?"}
+    answer = httpx.post(url + "api/ask", json=question, auth=rita, timeout=60).json()
+    assert "Odile Varga" in answer["text"]
+    assert answer["citations"][0]["source"] == "ledger.txt"
+
+    gone = httpx.delete(url + "api/documents/ledger.txt", auth=eddie, timeout=120)
+    assert gone.status_code == 200 and not (corpus / "ledger.txt").exists()
+    after = httpx.post(url + "api/ask", json=question, auth=rita, timeout=60).json()
+    assert "Odile Varga" not in after["text"]
+    missing = httpx.delete(url + "api/documents/ledger.txt", auth=eddie, timeout=60)
+    assert missing.status_code == 404
+
+    tail = [(e["user"], e["action"], e["file"], e["outcome"]) for e in latest(protected["index"])]
+    assert ("rita", "upload", None, "refused: needs editor") in tail
+    assert tail[-3:-1] == [
+        ("eddie", "upload", "ledger.txt", "added"),
+        ("eddie", "delete", "ledger.txt", "deleted"),
+    ]
+    assert tail[-1][:2] == ("eddie", "delete") and tail[-1][3].startswith("failed")
+
+    spec = httpx.get(url + "api/openapi.json", timeout=30).json()
+    assert {"/api/ask", "/api/documents", "/api/documents/{name}"} <= set(spec["paths"])

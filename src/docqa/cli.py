@@ -220,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat": _cmd_chat,
         "eval": _cmd_eval,
         "user": _cmd_user,
+        "token": _cmd_user,
     }
     try:
         return commands[args.command](args)

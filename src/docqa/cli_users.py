@@ -24,6 +24,10 @@ def add_user_parser(sub: Any) -> None:
         "--replace", action="store_true", help="set a new password and role for an existing user"
     )
     actions.add_parser("list", help="list the users and their roles")
+    token = sub.add_parser("token", help="API tokens for the JSON HTTP API")
+    token_actions = token.add_subparsers(dest="token_command", required=True)
+    create = token_actions.add_parser("create", help="print a new bearer token for a user")
+    create.add_argument("name", help="user name")
     remove = actions.add_parser("remove", help="remove a user")
     remove.add_argument("name", help="user name")
 
@@ -56,6 +60,12 @@ def cmd_user(args: argparse.Namespace, settings: Any) -> int:
     from docqa.users import UserStore
 
     store = UserStore(settings.users_path)
+    if args.command == "token":
+        token = store.create_token(args.name)
+        record(settings.index_dir, _operator(), "token create", args.name, "created")
+        print(token)
+        print(f"(for {args.name}; shown once, only its hash is kept)", file=sys.stderr)
+        return 0
     if args.user_command == "list":
         users = store.users()
         if not users:

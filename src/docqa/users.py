@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -156,7 +158,8 @@ class UserStore:
                     f"User {name!r} already exists: remove it first, or use --replace to set "
                     "a new password and role."
                 )
-            users[name] = {"role": checked_role, "hash": hashed}
+            tokens = users.get(name, {}).get("tokens", "") if replace else ""
+            users[name] = {"role": checked_role, "hash": hashed, "tokens": tokens}
             self._write(users)
         return User(name, checked_role)
 
@@ -172,6 +175,33 @@ class UserStore:
                 raise UserError(f"No user {name!r}; 'docqa user list' shows the users.")
             del users[name]
             self._write(users)
+
+    def create_token(self, name: str) -> str:
+        """A new API token for ``name`` (shown once; only its SHA-256 is stored).
+
+        Raises:
+            UserError: when there is no such user.
+        """
+        token = "dq_" + secrets.token_urlsafe(32)
+        digest = hashlib.sha256(token.encode("ascii")).hexdigest()
+        with self._lock:
+            users = self._read()
+            if name not in users:
+                raise UserError(f"No user {name!r}; add it first with 'docqa user add'.")
+            tokens = [t for t in users[name].get("tokens", "").split(",") if t]
+            users[name]["tokens"] = ",".join([*tokens, digest])
+            self._write(users)
+        return token
+
+    def verify_token(self, token: str) -> User | None:
+        """The user a bearer token belongs to, or None."""
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+        found = None
+        for name, entry in self._read().items():
+            for known in entry.get("tokens", "").split(","):
+                if known and hmac.compare_digest(known, digest):
+                    found = User(name, check_role(entry["role"]))
+        return found
 
     def verify(self, name: str, password: str) -> Role | None:
         """The role of ``name`` when ``password`` is right, else None (same cost either way)."""

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from docqa.web.auth import (  # noqa: E402
     is_loopback,
     require_role,
 )
+from docqa.web.json_api import register  # noqa: E402
 from docqa.web.render import (  # noqa: E402
     CSS,
     EXAMPLES,
@@ -59,13 +60,15 @@ def build_app(
     index_on_start: bool = True,
     users: UserStore | None = None,
     warning: str | None = None,
+    lib: Library | None = None,
 ) -> gr.Blocks:
     """Build the Gradio app over ``qa``; with ``index_on_start`` it indexes in the background.
 
     With ``users``, every handler checks the signed-in user's role (readers ask; editors also
     upload and delete); ``warning`` is shown at the top of the page (an unprotected server).
+    ``lib`` shares the page's state with the JSON API (``json_api.register``).
     """
-    lib = Library(qa)
+    lib = lib or Library(qa)
 
     index_dir = qa.settings.index_dir
 
@@ -282,22 +285,34 @@ def build_app(
 
 
 def launch(
-    demo: gr.Blocks, host: str, port: int, *, block: bool = True, auth: LoginGuard | None = None
+    demo: gr.Blocks,
+    host: str,
+    port: int,
+    *,
+    block: bool = True,
+    auth: LoginGuard | None = None,
+    api: Callable[[Any], None] | None = None,
 ) -> None:
-    """Serve ``demo`` on ``host:port`` (never shared publicly); with ``auth``, behind a login."""
+    """Serve ``demo`` on ``host:port`` (never shared publicly); with ``auth``, behind a login;
+    ``api`` adds routes to the server's FastAPI app before the first request is awaited."""
     demo.queue(default_concurrency_limit=4).launch(
         auth=auth.check if auth is not None else None,
         auth_message="docqa: sign in with the name and password your admin gave you.",
         server_name=host,
         server_port=port,
         share=False,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         css=CSS,
         theme=gr.themes.Soft(),
         footer_links=["api"],
         max_file_size="40mb",
         quiet=not block,
+        app_kwargs={"openapi_url": "/api/openapi.json", "docs_url": "/api/docs"},
     )
+    if api is not None:
+        api(demo.app)
+    if block:
+        demo.block_thread()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -341,8 +356,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             "read, upload and delete documents. Add users ('docqa user add') and restart "
             "without --no-auth."
         )
-    demo = build_app(qa, users=users if protected else None, warning=warning)
-    launch(demo, host, port, auth=LoginGuard(users) if protected else None)
+    signed = users if protected else None
+    lib = Library(qa)
+    demo = build_app(qa, users=signed, warning=warning, lib=lib)
+    launch(
+        demo,
+        host,
+        port,
+        auth=LoginGuard(users) if protected else None,
+        api=lambda app: register(app, lib, signed),
+    )
 
 
 if __name__ == "__main__":
