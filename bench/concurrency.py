@@ -2,7 +2,8 @@
 
 The UI (``python app.py``) runs as its own process over the ClapNQ index; each client is a
 ``gradio_client.Client`` in its own thread, asking ClapNQ questions in turn until the time is up
-or the request budget is spent.
+or the request budget is spent. With ``auth`` the server has a users file and every client signs
+in (``python -m bench.concurrency --auth``).
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+BENCH_USER = ("bench", "bench password 16")
+
+
 def _wait_for(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + "config", timeout=2) as response:
+            # The page itself: with sign-in on, /config answers 401 until one signs in.
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -63,10 +68,11 @@ def _client_loop(
     budget: threading.Semaphore,
     latencies: list[float],
     errors: list[str],
+    auth: tuple[str, str] | None = None,
 ) -> None:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    client = Client(url, auth=auth, verbose=False)
     i = offset
     try:
         while time.monotonic() < deadline and budget.acquire(blocking=False):
@@ -85,16 +91,30 @@ def _client_loop(
 
 
 def run(
-    corpus: Path, index: Path, clients: int = CLIENTS, seconds: float = SECONDS
+    corpus: Path,
+    index: Path,
+    clients: int = CLIENTS,
+    seconds: float = SECONDS,
+    auth: bool = False,
 ) -> dict[str, Any]:
-    """Serve ``index`` through the UI and hammer ``/ask`` with ``clients`` threads."""
+    """Serve ``index`` through the UI and hammer ``/ask`` with ``clients`` threads (signed in
+    as a reader, with ``auth``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     logfile = (index.parent / f"ui-bench-{port}.log").open("wb")
+    env = {**os.environ, **OFFLINE_ENV}
+    credentials = None
+    if auth:
+        from docqa.users import UserStore
+
+        users_file = index.parent / f"bench-users-{port}.json"
+        UserStore(users_file).add(*BENCH_USER, "reader")
+        env["DOCQA_USERS_FILE"] = str(users_file)
+        credentials = BENCH_USER
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
         + ["--corpus", str(corpus), "--index", str(index)],
-        env={**os.environ, **OFFLINE_ENV},
+        env=env,
         stdout=logfile,
         stderr=subprocess.STDOUT,
     )
@@ -103,7 +123,7 @@ def run(
         questions = [q["question"] for q in clapnq_questions()]
         from gradio_client import Client
 
-        warm = Client(url, verbose=False)
+        warm = Client(url, auth=credentials, verbose=False)
         warm.predict(questions[0], api_name="/ask")  # waits for start-up indexing to finish
         warm.close()
         log(f"{clients} clients for {seconds:.0f} s through /ask")
@@ -116,7 +136,7 @@ def run(
         threads = [
             threading.Thread(
                 target=_client_loop,
-                args=(url, questions, n * 17, deadline, budget, latencies, errors),
+                args=(url, questions, n * 17, deadline, budget, latencies, errors, credentials),
             )
             for n in range(clients)
         ]
@@ -130,6 +150,7 @@ def run(
         clients_cpu = _cpu_seconds() - clients_cpu
         return {
             "clients": clients,
+            "signed_in": auth,
             "seconds": round(elapsed, 1),
             "served": len(latencies),
             "errors": len(errors),
@@ -148,3 +169,24 @@ def run(
         except subprocess.TimeoutExpired:
             proc.kill()
         logfile.close()
+
+
+def main() -> None:
+    """``python -m bench.concurrency [--auth] [--seconds S]``: one run over the ClapNQ index."""
+    import argparse
+    import json
+
+    from bench.common import WORK, clapnq_corpus
+    from docqa.api import DocQA
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--auth", action="store_true", help="sign-in on, clients sign in")
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    args = parser.parse_args()
+    corpus, index = clapnq_corpus(), WORK / "clapnq-index"
+    DocQA(corpus_dir=corpus, index_dir=index).ingest()
+    print(json.dumps(run(corpus, index, seconds=args.seconds, auth=args.auth), indent=2))
+
+
+if __name__ == "__main__":
+    main()
