@@ -168,3 +168,37 @@ def test_user_commands_are_audited(
     assert added["user"].startswith("cli")
     assert failed["action"] == "user remove" and failed["outcome"].startswith("failed: No user")
     assert "passphrase" not in (index / "audit.jsonl").read_text(encoding="utf-8")
+
+
+def test_repeated_failed_sign_ins_from_one_client_are_slowed() -> None:
+    import asyncio
+
+    from docqa.web.auth import ClientThrottle
+
+    statuses = {"good": 200, "bad": 400}
+    waits: list[float] = []
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": statuses[str(scope["kind"])]})  # type: ignore[operator]
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def noop(message: object) -> None:
+        return None
+
+    throttle = ClientThrottle(app, sleep=sleep)
+
+    def attempt(kind: str, client: str, path: str = "/login", method: str = "POST") -> None:
+        scope = {"type": "http", "method": method, "path": path, "client": (client, 1)}
+        asyncio.run(throttle({**scope, "kind": kind}, None, noop))
+
+    for _ in range(5):
+        attempt("bad", "10.0.0.7")  # different names or not: the client is what counts
+    assert waits == [0.5, 1.0]  # the 4th and 5th attempts waited
+    attempt("bad", "10.0.0.8")
+    assert waits == [0.5, 1.0]  # another client is not slowed
+    attempt("good", "10.0.0.7")
+    assert throttle.failures.get("10.0.0.7") is None  # a success clears the count
+    attempt("bad", "10.0.0.9", path="/config", method="GET")
+    assert "10.0.0.9" not in throttle.failures  # only sign-ins count

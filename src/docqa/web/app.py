@@ -37,6 +37,7 @@ from docqa.web.auth import (  # noqa: E402
     exposure_problem,
     is_loopback,
     require_role,
+    throttle_logins,
 )
 from docqa.web.json_api import register  # noqa: E402
 from docqa.web.render import (  # noqa: E402
@@ -309,6 +310,8 @@ def launch(
         quiet=not block,
         app_kwargs={"openapi_url": "/api/openapi.json", "docs_url": "/api/docs"},
     )
+    if auth is not None:
+        throttle_logins(demo.app)
     if api is not None:
         api(demo.app)
     if block:

@@ -55,8 +55,7 @@ class LoginGuard:
 
     def delay(self, name: str) -> float:
         """Seconds the next attempt for ``name`` waits."""
-        extra = self.failures.get(name, 0) - self.free_attempts
-        return 0.0 if extra < 0 else min(MAX_DELAY_SECONDS, 0.5 * 2**extra)
+        return backoff(self.failures.get(name, 0), self.free_attempts)
 
     async def check(self, username: str, password: str) -> bool:
         """Whether the name and password are right.
@@ -74,6 +73,63 @@ class LoginGuard:
             return False
         self.failures.pop(username, None)
         return True
+
+
+def backoff(failures: int, free_attempts: int = 3) -> float:
+    """Seconds to wait after ``failures`` failed sign-ins: none for the first ``free_attempts``,
+    then 0.5 s doubling up to 8 s."""
+    extra = failures - free_attempts
+    return 0.0 if extra < 0 else min(MAX_DELAY_SECONDS, 0.5 * 2**extra)
+
+
+@dataclass
+class ClientThrottle:
+    """Slows repeated failed sign-ins from one client address, whatever names it tries.
+
+    A thin ASGI wrapper around the server: for each sign-in (a POST to the page's login path, or
+    any JSON API request) it waits ``backoff(failures of that client)``, lets the request
+    through, and counts the answer: a success clears the count; a refused login (400) or bad
+    API credentials (401) add one. Gradio's own login check never sees the client, hence this
+    layer; ``LoginGuard`` slows failures per account name as well.
+    """
+
+    app: Any
+    login_paths: tuple[str, ...] = ("/login", "/login/")
+    api_prefix: str = "/api/"
+    failures: dict[str, int] = field(default_factory=dict)
+    sleep: Any = asyncio.sleep
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
+        login = scope.get("method") == "POST" and path in self.login_paths
+        api = path.startswith(self.api_prefix)
+        if scope.get("type") != "http" or not (login or api):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        wait = backoff(self.failures.get(client, 0))
+        if wait:
+            await self.sleep(wait)
+
+        async def counting_send(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                status = int(message.get("status", 0))
+                if status < 400:
+                    self.failures.pop(client, None)
+                elif status == 401 or (login and status == 400):
+                    self.failures[client] = self.failures.get(client, 0) + 1
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+
+def throttle_logins(app: Any) -> ClientThrottle:
+    """Put a ``ClientThrottle`` in front of a running Starlette/FastAPI ``app``'s middleware."""
+    if app.middleware_stack is None:  # built on the first request; build it now to wrap it
+        app.middleware_stack = app.build_middleware_stack()
+    throttle = ClientThrottle(app.middleware_stack)
+    app.middleware_stack = throttle
+    return throttle
 
 
 class RoleError(PermissionError):
