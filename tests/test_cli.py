@@ -75,11 +75,24 @@ def test_ingest_prints_the_summary(cli, capsys, tmp_path: Path) -> None:
     assert "added 0, updated 0, removed 0, unchanged 1" in capsys.readouterr().out
 
 
-def test_ask_prints_the_answer_and_its_sources(cli, capsys) -> None:
+def _index_nato_instead(cli: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """The corpus becomes the NATO report alone, indexed; the ingest output is discarded."""
     (cli["corpus"] / TINY_NAME).unlink()
     shutil.copy(NATO_FILE, cli["corpus"] / NATO_NAME)
     assert main(["ingest"]) == 0
     capsys.readouterr()
+
+
+def _quotes_from_nato(printed: str) -> list[str]:
+    """The quotes printed in ``printed``, each checked to be text of the NATO report."""
+    quotes = QUOTE_LINE.findall(printed)
+    text = normalised(NATO_FILE.read_bytes().decode("utf-8"))
+    assert quotes and all(normalised(q) in text for q in quotes)
+    return quotes
+
+
+def test_ask_prints_the_answer_and_its_sources(cli, capsys) -> None:
+    _index_nato_instead(cli, capsys)
 
     assert main(["ask", "When was the NATO Mission in Iraq established?"]) == 0
 
@@ -88,21 +101,14 @@ def test_ask_prints_the_answer_and_its_sources(cli, capsys) -> None:
     assert "2018" in answer
     assert "[1]" in answer
     assert f"[1] nato iraq political dialogue ({NATO_NAME}, chars " in sources
-    quotes = QUOTE_LINE.findall(sources)
-    assert quotes
-    text = normalised(NATO_FILE.read_bytes().decode("utf-8"))
-    assert all(normalised(q) in text for q in quotes)
-    assert "2018" in " ".join(quotes)
+    assert "2018" in " ".join(_quotes_from_nato(sources))
 
 
 def test_ask_with_the_reader_prints_the_phrase_then_closest_passages_on_abstention(
     cli, capsys, monkeypatch
 ) -> None:
     monkeypatch.setenv("DOCQA_ANSWERER", "reader")
-    (cli["corpus"] / TINY_NAME).unlink()
-    shutil.copy(NATO_FILE, cli["corpus"] / NATO_NAME)
-    assert main(["ingest"]) == 0
-    capsys.readouterr()
+    _index_nato_instead(cli, capsys)
 
     assert main(["ask", "Who led the Iraqi delegation?"]) == 0
     out = capsys.readouterr().out
@@ -116,9 +122,7 @@ def test_ask_with_the_reader_prints_the_phrase_then_closest_passages_on_abstenti
     assert out.startswith("The documents do not contain an answer")
     assert "Sources:" not in out
     closest = out.partition("Closest passages (NOT an answer; check them yourself):\n")[2]
-    quotes = QUOTE_LINE.findall(closest)
-    text = normalised(NATO_FILE.read_bytes().decode("utf-8"))
-    assert quotes and all(normalised(q) in text for q in quotes)
+    _quotes_from_nato(closest)
 
 
 def test_ask_builds_the_index_on_first_run(cli, capsys, monkeypatch) -> None:

@@ -13,7 +13,6 @@ Training-side only for now (torch and transformers); imported by ``docqa.reader.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 from torch import nn
+
+from docqa.reader.reading import file_sha256
 
 FROZEN = ("embeddings.word_embeddings.weight",)
 WEIGHTS_FILE = "reader.safetensors"
@@ -97,7 +98,7 @@ def save(model: CrossEncoder, out: Path, card: dict[str, Any]) -> dict[str, Any]
     out.mkdir(parents=True, exist_ok=True)
     weights = out / WEIGHTS_FILE
     save_file(trained_state(model), str(weights))
-    card = {**card, "weights": WEIGHTS_FILE, "sha256": sha256(weights)}
+    card = {**card, "weights": WEIGHTS_FILE, "sha256": file_sha256(weights)}
     (out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
 
@@ -111,7 +112,7 @@ def load(folder: Path, base: Path) -> CrossEncoder:
     """
     card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
     weights = folder / card["weights"]
-    if sha256(weights) != card["sha256"]:
+    if file_sha256(weights) != card["sha256"]:
         raise ValueError(
             f"{weights} does not match the SHA-256 in {folder / CARD_FILE}: the file is corrupt "
             "or was replaced. Restore it from the repository or run 'make train-reader'."
@@ -125,9 +126,3 @@ def load(folder: Path, base: Path) -> CrossEncoder:
         )
     model.eval()
     return model
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
