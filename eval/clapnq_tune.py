@@ -170,22 +170,33 @@ def _reader_sha() -> str:
 
 
 def answers(qa: DocQA) -> None:
-    """ROUGE-L of extractive answers on answerable questions, over selection settings."""
+    """ROUGE-L and sentences per answer of extractive answers on answerable questions, over
+    selection settings."""
     qs = [q for q in questions() if q["answerable"]]
-    cached = []
-    for q in qs:
-        cached.append((q, qa.gather(str(q["question"])).sentences))
-    for max_sentences in (2, 3, 4):
-        for ratio in (0.6, 0.7, 0.8):
-            for margin in (None, 0.0, -0.05, -0.1, -0.15, -0.2):
-                scores = []
-                for q, scored in cached:
-                    chosen = select_sentences(scored, max_sentences, ratio, margin)
+    cached = [(q, qa.gather(str(q["question"]))) for q in qs]
+    for max_sentences in (1, 2, 3):
+        for ratio in (0.6, 0.8, 0.85, 0.9, 0.95, 1.0):
+            for margin in (None, 0.1, 0.05, 0.02, 0.0, -0.05, -0.1):
+                if max_sentences == 1 and (ratio != 1.0 or margin is not None):
+                    continue
+                scores, lengths = [], []
+                for q, evidence in cached:
+                    chosen = [
+                        s
+                        for part in evidence.questions()
+                        for s in select_sentences(
+                            part.sentences, max_sentences, ratio, margin, part.question
+                        )
+                    ]
                     answer = " ".join(c.text for c in chosen)
                     refs = [str(a) for a in q["answers"]]  # type: ignore[attr-defined]
                     scores.append(rouge_l(answer, refs))
+                    lengths.append(len(chosen))
                 setting = f"max={max_sentences} ratio={ratio} pair={margin}"
-                print(f"{setting}: ROUGE-L {np.mean(scores):.3f}")
+                print(
+                    f"{setting}: ROUGE-L {np.mean(scores):.3f}, sentences median "
+                    f"{np.median(lengths):.0f} mean {np.mean(lengths):.2f}"
+                )
 
 
 def reader_answers(qa: DocQA) -> None:

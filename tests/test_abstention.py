@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,7 +18,18 @@ from docqa.abstention import (
     review,
     unsupported_names,
 )
-from docqa.answer_types import answer_type_match, missing_answer_type, new_names
+from docqa.answer_types import (
+    AMOUNT,
+    DATE,
+    NAME,
+    TaggedText,
+    answer_phrase,
+    answer_type_match,
+    asked_kind,
+    missing_answer_type,
+    new_names,
+)
+from docqa.entities import Entity
 from docqa.evidence import Evidence
 from docqa.features import FEATURES
 from docqa.models import AbstentionCode, Chunk, Citation, RetrievedChunk
@@ -56,6 +68,26 @@ def _model(threshold: float = 0.5, weight: float = 1.0) -> AbstentionModel:
 
 def _citation(quote: str) -> Citation:
     return Citation(1, "d1", "report.txt", "Report", 0, len(quote), quote, 0.9)
+
+
+def _answered(
+    question: str, quote: str, entities: tuple[Entity, ...] | None = None
+) -> tuple[Evidence, tuple[Citation, ...]]:
+    """Evidence whose one sentence is ``quote`` (tagged with ``entities``), and its citation."""
+    chunk = Chunk("c1", "d1", "report.txt", "Report", 0, len(quote), quote, ((0, len(quote)),))
+    chunk = replace(chunk, entities=entities)
+    scored = (ScoredSentence(chunk, (0, len(quote)), 0, 0.5, 0.5, 0.5),)
+    evidence = Evidence(
+        question=question,
+        query=question,
+        turns=(),
+        vector=np.zeros(4, dtype=np.float32),
+        retrieved=(RetrievedChunk(chunk, 1.0),),
+        sentence_vectors={},
+        sentences=scored,
+        features={"x": 1.0},
+    )
+    return evidence, (_citation(quote),)
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -142,11 +174,11 @@ def test_an_explicit_threshold_overrides_the_calibrated_one() -> None:
 def test_review_passes_an_answer_that_holds_what_was_asked() -> None:
     decision = Decision(0.9, 0.5)
     quote = "The mission trains 500 Iraqi officers."
-    assert review(decision, "How many officers does it train?", (_citation(quote),)) == decision
+    assert review(decision, *_answered("How many officers does it train?", quote)) == decision
 
 
 def test_review_abstains_without_citations() -> None:
-    reviewed = review(Decision(0.9, 0.5), "What does it train?", ())
+    reviewed = review(Decision(0.9, 0.5), _evidence("What does it train?"), ())
     assert reviewed.code == AbstentionCode.UNSUPPORTED_ANSWER
     assert reviewed.confidence == 0.9
 
@@ -162,14 +194,27 @@ def test_review_abstains_without_citations() -> None:
 def test_review_abstains_when_the_answer_lacks_its_type(
     question: str, quote: str, lacking: str
 ) -> None:
-    reviewed = review(Decision(0.9, 0.5), question, (_citation(quote),))
+    reviewed = review(Decision(0.9, 0.5), *_answered(question, quote))
     assert reviewed.code == AbstentionCode.ANSWER_TYPE_MISSING
     assert lacking in reviewed.message
 
 
+def test_review_abstains_only_when_neither_entities_nor_patterns_find_the_type() -> None:
+    """The rule is lenient: an entity found at ingest ("ada lovelace", a person in lower case)
+    or a pattern (a capitalised name) is enough; with neither, the answer lacks its type."""
+    quote = "the talks were led by ada lovelace in 2018."
+    person = (Entity(quote.index("ada"), quote.index("ada") + 12, "person"),)
+    date_only = (Entity(quote.index("2018"), quote.index("2018") + 4, "date"),)
+    assert review(Decision(0.9, 0.5), *_answered("Who led the talks?", quote, person)).answers
+    lacking = review(Decision(0.9, 0.5), *_answered("Who led the talks?", quote, date_only))
+    assert lacking.code == AbstentionCode.ANSWER_TYPE_MISSING
+    capitalised = "The talks were led by Ada Lovelace in 2018."
+    assert review(Decision(0.9, 0.5), *_answered("Who led the talks?", capitalised, ())).answers
+
+
 def test_review_keeps_an_earlier_abstention() -> None:
     earlier = Decision(0.2, 0.5).abstain(AbstentionCode.LOW_CONFIDENCE, "low")
-    assert review(earlier, "Who?", ()) is earlier
+    assert review(earlier, _evidence("Who?"), ()) is earlier
 
 
 # --- unsupported_names ------------------------------------------------------------------------
@@ -204,6 +249,9 @@ def test_review_keeps_an_earlier_abstention() -> None:
             [],
         ),
         ("what did jens stoltenberg say?", "Tom Goffus spoke.", []),  # lower case: no rule
+        # An acronym is named by a phrase of the evidence with its initials.
+        ("What does the NMI train?", "The NATO Mission in Iraq trains officers.", []),
+        ("What does the ABC train?", "The NATO Mission in Iraq trains officers.", ["abc"]),
     ],
 )
 def test_unsupported_names(question: str, evidence: str, missing: list[str]) -> None:
@@ -236,15 +284,52 @@ def test_answer_type_match(question: str, text: str, expected: float) -> None:
     assert answer_type_match(question, text) == expected
 
 
+def _missing(question: str, answer: str) -> str | None:
+    return missing_answer_type(question, [TaggedText(answer)])
+
+
 def test_missing_answer_type() -> None:
-    assert missing_answer_type("How much did it cost?", "It cost 3 million euros.") is None
-    assert missing_answer_type("How much did it cost?", "It was expensive.") == "an amount"
+    assert _missing("How much did it cost?", "It cost 3 million euros.") is None
+    assert _missing("How much did it cost?", "It was expensive.") == "an amount"
     # "Who" needs a name the question does not already give.
-    assert missing_answer_type("Who met Tom Goffus?", "Tom Goffus met them.") == "a name"
-    assert missing_answer_type("Who met Tom Goffus?", "Qasim Araji met Tom Goffus.") is None
-    assert missing_answer_type("On what date did it open?", "It opened on 3 May.") is None
+    assert _missing("Who met Tom Goffus?", "Tom Goffus met them.") == "a name"
+    assert _missing("Who met Tom Goffus?", "Qasim Araji met Tom Goffus.") is None
+    assert _missing("On what date did it open?", "It opened on 3 May.") is None
     # Plain "when" is not checked (its answers are as often events as dates).
-    assert missing_answer_type("When did it open?", "When the war ended.") is None
+    assert _missing("When did it open?", "When the war ended.") is None
+    # "Who is Tom Goffus?" gives the name and asks what it stands for.
+    assert _missing("Who is Tom Goffus?", "He leads operations.") is None
+    assert _missing("Who is the current Secretary General?", "He leads operations.") == "a name"
+
+
+def test_one_sentence_of_the_answer_holding_the_type_is_enough() -> None:
+    answer = [TaggedText("It was expensive."), TaggedText("It cost 3 million euros.")]
+    assert missing_answer_type("How much did it cost?", answer) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many troops are there?", AMOUNT),
+        ("In which year was it founded?", DATE),
+        ("Who leads the mission?", NAME),
+        ("whom did they meet", NAME),
+        ("Who was Qasim al-Araji?", None),
+        ("When did it open?", None),
+        ("Where is it?", None),
+        ("What does it do?", None),
+    ],
+)
+def test_asked_kind(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+def test_answer_phrase_is_the_first_entity_of_the_kind_the_question_lacks() -> None:
+    text = "Tom Goffus met Qasim al-Araji in 2018."
+    tagged = TaggedText(text, (Entity(0, 10, "person"), Entity(15, 29, "person")))
+    assert answer_phrase(NAME, tagged, "Who did Tom Goffus meet?") == (15, 29)
+    assert answer_phrase(DATE, tagged, "In what year did they meet?") is None
+    assert answer_phrase(NAME, TaggedText(text), "Who met?") is None  # untagged: no phrase
 
 
 def test_new_names_leaves_out_names_the_question_gives() -> None:

@@ -104,6 +104,15 @@ def test_ask_prints_the_answer_and_its_sources(cli, capsys) -> None:
     assert "2018" in " ".join(_quotes_from_nato(sources))
 
 
+def test_ask_prints_the_answer_phrase_first(cli, capsys) -> None:
+    _index_nato_instead(cli, capsys)
+    assert main(["ask", "In what year was the NATO Mission in Iraq established?"]) == 0
+    out = capsys.readouterr().out
+    first, _, rest = out.partition("\n\n")
+    assert first == "Answer: 2018 [1]"
+    assert rest.startswith("The NATO Mission in Iraq, established at Iraq’s request in 2018")
+
+
 def test_ask_with_the_reader_prints_the_phrase_then_closest_passages_on_abstention(
     cli, capsys, monkeypatch
 ) -> None:

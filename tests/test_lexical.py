@@ -36,6 +36,12 @@ def test_normalize_folds_case_and_accents() -> None:
         ("trained", "train"),
         ("boxes", "box"),
         ("troops", "troop"),
+        # Derived forms count as the word.
+        ("resurgence", "resurg"),
+        ("resurging", "resurg"),
+        ("establishment", "establish"),
+        ("established", "establish"),
+        ("presence", "presence"),  # "pres" would be too short to mean anything
         # Never aggressive: short words, -ss/-us/-is endings and numbers stay as they are.
         ("focus", "focus"),
         ("analysis", "analysis"),

@@ -246,9 +246,13 @@ def test_summarize_overall_metrics() -> None:
         "questions", "answerable", "unanswerable", "recall_at_5", "mrr_at_10",
         "answer_correctness", "key_phrase_match", "token_f1", "rouge_l", "rouge_l_all",
         "citation_validity", "citation_support", "abstention_precision", "abstention_recall",
-        "answered_rate", "sentences_dropped",
+        "answered_rate", "abstained_at_answered_80", "sentences_per_answer", "sentences_dropped",
     ]  # fmt: skip
     assert m["sentences_dropped"] == 0.0
+    # Every answerable question is answered up to threshold 0.2 (p1's confidence), where u1
+    # (0.1) is abstained on and u2 (0.6) is not.
+    assert m["abstained_at_answered_80"] == 0.5
+    assert m["sentences_per_answer"] == 0.0  # these results carry no citations
     assert (m["questions"], m["answerable"], m["unanswerable"]) == (5, 3, 2)
     assert m["recall_at_5"] == m["mrr_at_10"] == pytest.approx(0.5)
     assert m["answer_correctness"] == pytest.approx(1 / 3)

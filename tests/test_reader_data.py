@@ -32,6 +32,9 @@ def _squad_file(tmp_path: Path) -> Path:
                             {
                                 "question": "What did the bridge cost?",
                                 "answers": [],
+                                "plausible_answers": [
+                                    {"text": "six lanes", "answer_start": context.index("six")}
+                                ],
                                 "is_impossible": True,
                             },
                         ],
@@ -55,6 +58,16 @@ def test_the_sentence_holding_the_answer_is_labelled(tmp_path: Path) -> None:
     assert answerable.labels == (0, 0, 1) and answerable.answerable
     assert unanswerable.labels == (0, 0, 0) and not unanswerable.answerable
     assert answerable.article == "Bridge"
+    # The sentence the unanswerable question was written to look answerable from.
+    assert unanswerable.plausible == (0, 1, 0)
+
+
+def test_hard_negatives_come_first(tmp_path: Path) -> None:
+    examples = load_squad(_squad_file(tmp_path))
+    pairs = training_pairs(examples, 2, 0.5, seed=3, hard_negatives=True)
+    assert [(p.sentence, p.label) for p in pairs if not p.label] == [("It carries six lanes.", 0)]
+    plain = {p.sentence for s in range(20) for p in training_pairs(examples, 2, 0.5, seed=s)}
+    assert len(plain) > 2  # without the option, any negative may be drawn
 
 
 def test_every_labelled_sentence_of_the_shipped_data_holds_its_answer_text() -> None:

@@ -95,6 +95,18 @@ def test_question_streams_an_answer_with_sources(page: Page) -> None:
     shot(page, "2-answer-with-sources")
 
 
+def test_the_answer_phrase_comes_first_in_bold(page: Page) -> None:
+    """A question that asks for a date gets the date first, in bold, above the cited sentence,
+    and marked inside the quote in the sources panel."""
+    ask(page, "In what year was the NATO Mission in Iraq established?")
+    sources = page.locator("#docqa-sources")
+    expect(sources.locator("mark strong.docqa-phrase").first).to_have_text("2018")
+    bot = page.locator("#docqa-chat .message.bot").last
+    expect(bot.locator("strong").first).to_have_text("2018")
+    text = bot.inner_text().strip()
+    assert text.startswith("2018") and "established at Iraq’s request in 2018" in text
+
+
 def test_upload_lists_the_document_and_escapes_html(page: Page, tmp_path: Path) -> None:
     evil = tmp_path / "falcon-memo.md"
     evil.write_text(EVIL, encoding="utf-8")
@@ -131,8 +143,8 @@ def test_readme_screenshot(page: Page) -> None:
     Written to test-artifacts/ui/5-readme.png; copy it to docs/screenshot.png to refresh the
     README (a test run never rewrites a tracked file).
     """
-    ask(page, "When was the NATO Mission in Iraq established?")
-    expect(page.locator("#docqa-sources mark").first).to_be_visible()
+    ask(page, "In what year was the NATO Mission in Iraq established?")
+    expect(page.locator("#docqa-sources mark strong.docqa-phrase").first).to_be_visible()
     page.wait_for_timeout(300)  # let the last streamed words settle
     target = ARTIFACTS / "5-readme.png"
     page.screenshot(path=str(target), full_page=False)

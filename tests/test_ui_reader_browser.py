@@ -41,7 +41,11 @@ def test_the_answer_phrase_is_highlighted_inside_the_quote(page: Page) -> None:
     expect(phrase).to_be_visible()
     quote = sources.locator("mark").first.inner_text()
     assert phrase.inner_text().strip() and phrase.inner_text() in quote
-    assert "[1]" in page.locator("#docqa-chat .message.bot").last.inner_text()
+    bot = page.locator("#docqa-chat .message.bot").last
+    assert "[1]" in bot.inner_text()
+    # The phrase comes first, in bold, above the cited sentence.
+    expect(bot.locator("strong").first).to_have_text(phrase.inner_text().strip())
+    assert bot.inner_text().strip().startswith(phrase.inner_text().strip())
     shot(page, "6-reader-answer-phrase")
 
 

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from docqa.answer_types import missing_answer_type
+from docqa.answer_types import TaggedText, missing_answer_type
 from docqa.lexical import (
     STOPWORDS,
     capitalised_phrases,
+    initials,
     named_phrases,
     named_phrases_with_text,
     words,
@@ -91,9 +92,11 @@ def unsupported_names(question: str, evidence: str) -> list[str]:
     # Hyphenated words also count by their parts ("al-Araji" names "Araji").
     evidence_words |= {part for word in evidence_words for part in word.split("-") if part}
     missing = []
+    abbreviated = {a for p in raw_evidence for a in initials(p)}
     for raw, phrase in asked:
         if len(phrase) == 1:
-            found = phrase[0] in evidence_words
+            # "NMI" names "NATO Mission in Iraq" when the evidence spells it out.
+            found = phrase[0] in evidence_words or raw.strip() in abbreviated
         else:
             found = any(_contains_run(e, phrase) for e in evidence_phrases) or (
                 bool(re.search(r"\w['’]s\b", raw)) and _possessive_supported(raw, raw_evidence)
@@ -238,12 +241,13 @@ def decide(evidence: Evidence, model: AbstentionModel, threshold: float | None =
     return decision
 
 
-def review(decision: Decision, question: str, citations: tuple[Citation, ...]) -> Decision:
+def review(decision: Decision, evidence: Evidence, citations: tuple[Citation, ...]) -> Decision:
     """Check a written answer: it must cite something, and hold what its question asks for.
 
     Args:
         decision: The decision the answer was written under.
-        question: The standalone question.
+        evidence: What the answer was written from (its standalone question, and the entities of
+            the sentences the answer cites).
         citations: The answer's citations (an answerer cites every sentence it keeps).
     """
     if not decision.answers:
@@ -253,7 +257,9 @@ def review(decision: Decision, question: str, citations: tuple[Citation, ...]) -
             AbstentionCode.UNSUPPORTED_ANSWER,
             "no sentence of the answer is supported by the documents",
         )
-    lacking = missing_answer_type(question, " ".join(c.quote for c in citations))
+    tagged = {(s.chunk.doc_id, s.span): s.tagged for s in evidence.sentences}
+    answer = [tagged.get((c.doc_id, (c.start, c.end)), TaggedText(c.quote)) for c in citations]
+    lacking = missing_answer_type(evidence.query, answer)
     if lacking is not None:
         return decision.abstain(
             AbstentionCode.ANSWER_TYPE_MISSING,

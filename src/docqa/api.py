@@ -38,6 +38,7 @@ from docqa.abstention import (
 from docqa.answerers import Answerer, Draft, make_answerer
 from docqa.conversation import History
 from docqa.embeddings import load_embedder, model_identity
+from docqa.entities import Tagger, load_tagger
 from docqa.evidence import (
     Evidence,
     EvidenceGatherer,
@@ -86,6 +87,7 @@ class DocQA:
         abstention_model: AbstentionModel | None = None,
         chat_model: BaseChatModel | None = None,
         answerer: Answerer | str | None = None,
+        tagger: Tagger | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(answerer, str):
@@ -102,6 +104,7 @@ class DocQA:
         self._abstention = abstention_model
         self._chat_model = chat_model
         self._answerer = answerer
+        self._tagger = tagger
         self._paths = IndexPaths(self.settings.index_dir)
         self._keyword: KeywordIndex | None = None
         self._index_verified = False
@@ -120,6 +123,13 @@ class DocQA:
             s = self.settings
             self._embedder = load_embedder(s.embedding_model, s.embedding_batch_size)
         return self._embedder
+
+    @property
+    def tagger(self) -> Tagger:
+        """The named-entity tagger ingest runs (loaded on first use: a second or two)."""
+        if self._tagger is None:
+            self._tagger = load_tagger()
+        return self._tagger
 
     @cached_property
     def store(self) -> ChunkStore:
@@ -211,13 +221,14 @@ class DocQA:
         return EvidenceGatherer(
             embed_query=lambda text: self.embedder.embed_query(text),
             retrieve=self.hybrid.retrieve,
-            sentence_vectors=self.store.sentence_vectors,
+            read_vectors=self.store.read_vectors,
             keyword_idf=self._idf,
             top_k=s.top_k,
             history_turns=s.history_turns,
             # The reader is loaded with the first question that needs it, not at start-up.
             read=(lambda q, texts: self.reader()(q, texts)) if self.uses_reader else None,
             read_sentences=s.read_sentences,
+            expand=lambda question: self.keyword_index().expand_acronyms(question),
         )
 
     @property
@@ -250,6 +261,7 @@ class DocQA:
                 self._paths,
                 self.store,  # opened under the lock: Chroma's first-time set-up must not race
                 self.embedder,
+                self.tagger,
                 chunk_chars=s.chunk_chars,
                 overlap=s.chunk_overlap_sentences,
                 batch_size=s.embedding_batch_size,
@@ -364,7 +376,7 @@ class DocQA:
                 else:
                     streamed = True
                     yield item
-            decision = review(decision, evidence.query, draft.citations if draft else ())
+            decision = review(decision, evidence, draft.citations if draft else ())
         finished = time.perf_counter()
         answer = Answer(
             question=question,

@@ -142,6 +142,33 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return spans
 
 
+PART_WORDS = 16
+"""Words per part of a long sentence (``sentence_parts``)."""
+PART_STRIDE = 8
+"""Words between the starts of consecutive parts: each part overlaps the next by half."""
+
+_TOKEN = re.compile(r"\S+")
+
+
+def sentence_parts(text: str) -> list[Span]:
+    """Overlapping windows of ``PART_WORDS`` words over a long sentence, as spans inside it.
+
+    A sentence that reports four facts is one vector that matches a question about any one of
+    them only weakly; a part holds one or two facts. Ingest embeds each part beside its sentence
+    and scoring credits a sentence with its best part (``scoring.py``). Sentences of up to
+    ``PART_WORDS + PART_STRIDE`` words have no parts: they are short enough already.
+    Deterministic, like sentence splitting: the parts of a stored sentence are found again from
+    its text alone.
+    """
+    tokens = [m.span() for m in _TOKEN.finditer(text)]
+    if len(tokens) <= PART_WORDS + PART_STRIDE:
+        return []
+    starts = list(range(0, len(tokens) - PART_WORDS + 1, PART_STRIDE))
+    if starts[-1] + PART_WORDS < len(tokens):
+        starts.append(len(tokens) - PART_WORDS)
+    return [(tokens[i][0], tokens[i + PART_WORDS - 1][1]) for i in starts]
+
+
 def chunk_id_for(doc_id: str, start: int, text: str) -> str:
     """Content-derived id: sha256 of doc_id, start and text; hex, first 32 chars.
 

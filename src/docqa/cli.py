@@ -97,6 +97,8 @@ def print_answer(answer: object, out: TextIO) -> None:
     from docqa.models import Answer
 
     assert isinstance(answer, Answer)
+    if answer.phrases:
+        out.write("Answer: " + "; ".join(f"{p} [{n}]" for n, p in answer.phrases) + "\n\n")
     out.write(answer.text + "\n")
     if answer.citations:
         out.write("\nSources:\n")

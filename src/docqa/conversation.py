@@ -124,3 +124,34 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
 
     # Nothing to substitute: carry the earlier question along so retrieval keeps its topic.
     return f"{question} ({previous_question})"
+
+
+_WH = r"(?:what|who|whom|whose|where|when|which|why|how)"
+# ", and what ...", " and with whom ...": a second question joined to the first.
+_JOINED_QUESTION = re.compile(
+    rf",?\s+and\s+(?=(?:(?:with|to|from|for|in|on|at|by|of)\s+)?{_WH}\b)", re.IGNORECASE
+)
+# A part is a question of its own when a question word opens it (after an introductory phrase
+# such as "In its conclusion,"): "Between New York City and what city ...?" is one question.
+_OPENS_QUESTION = re.compile(
+    rf"^(?:[^,]{{0,40}},\s*)?(?:(?:with|to|from|for|in|on|at|by|of)\s+)?{_WH}\b", re.IGNORECASE
+)
+
+
+def compound_parts(question: str) -> tuple[str, ...]:
+    """The questions a compound question joins, each standing on its own; else the question.
+
+    "When was the mission set up, and what was it designed to do?" asks two things, which
+    different sentences answer: each part is answered by its own sentence, chosen among the
+    passages retrieved for the whole question (so "it" in a later part needs no resolving: the
+    passages are already about the thing the first part names).
+
+    Example:
+        >>> compound_parts("Who is Tom Goffus, and what did he emphasize?")
+        ('Who is Tom Goffus?', 'What did he emphasize?')
+    """
+    pieces = [p.strip(" ,;") for p in _JOINED_QUESTION.split(question.strip())]
+    if len(pieces) < 2 or not all(_OPENS_QUESTION.match(p) for p in pieces):
+        return (question,)
+    parts = (piece[0].upper() + piece[1:] for piece in pieces)
+    return tuple(p if p.endswith("?") else p.rstrip(".!") + "?" for p in parts)

@@ -21,11 +21,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from docqa.conversation import History, Turn, recent_turns, standalone_question
+from docqa.boilerplate import is_boilerplate_for
+from docqa.conversation import (
+    History,
+    Turn,
+    compound_parts,
+    recent_turns,
+    standalone_question,
+)
 from docqa.errors import QuestionError
 from docqa.features import IdfFunction, extract_features
 from docqa.models import Chunk, Citation, RetrievedChunk
 from docqa.scoring import ScoredSentence, score_sentences
+from docqa.store import PartVectors
 
 if TYPE_CHECKING:
     from docqa.reader.reading import SentenceReading
@@ -96,6 +104,15 @@ def reader_features(read: Sequence[ReadSentence]) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class QuestionPart:
+    """One of the questions a compound question joins (``conversation.compound_parts``), with
+    the sentences of the retrieved chunks scored against it alone, best first."""
+
+    question: str
+    sentences: tuple[ScoredSentence, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Search:
     """What retrieval found for a standalone question."""
@@ -117,12 +134,15 @@ class Evidence:
         vector: The unit vector of ``query``.
         retrieved: The chunks retrieval kept, best first.
         sentence_vectors: The stored sentence vectors of those chunks, by chunk id.
+        part_vectors: The stored vectors of the parts of their long sentences, by chunk id.
         sentences: Every sentence of those chunks, scored, best first.
         features: Evidence features (``features.FEATURES``, and ``READER_FEATURES`` when the
             reader read) for the abstention model.
         timings: Seconds spent on ``embed``, ``retrieve``, ``score`` (and ``read``).
         read: The best sentences as the reader judged them, most probable first (empty when no
             reader is configured).
+        parts: For a compound question ("When was it set up, and what was it designed to
+            do?"), each part with its own scored sentences; empty for a simple question.
     """
 
     question: str
@@ -135,6 +155,13 @@ class Evidence:
     features: Mapping[str, float]
     timings: Mapping[str, float] = field(default_factory=dict)
     read: tuple[ReadSentence, ...] = ()
+    part_vectors: Mapping[str, PartVectors] = field(default_factory=dict)
+    parts: tuple[QuestionPart, ...] = ()
+
+    def questions(self) -> tuple[QuestionPart, ...]:
+        """What an answerer answers: each part of a compound question, or the question with
+        all its scored sentences."""
+        return self.parts or (QuestionPart(self.query, self.sentences),)
 
 
 @dataclass
@@ -144,27 +171,33 @@ class EvidenceGatherer:
     Args:
         embed_query: The unit vector of a question.
         retrieve: ``(vector, text, k)`` -> the ``k`` best chunks (``HybridRetriever.retrieve``).
-        sentence_vectors: The stored sentence vectors of chunks, by chunk id.
+        read_vectors: The stored sentence vectors of chunks and the vectors of their long
+            sentences' parts, by chunk id (``ChunkStore.read_vectors``).
         keyword_idf: The IDF function of the current keyword index (asked once per question).
         top_k: Chunks kept for the answer.
         history_turns: Earlier turns used to resolve follow-ups.
         read: The reader (``Reader.read``), or None to gather without reading.
         read_sentences: How many of the best-scored sentences the reader reads.
+        expand: Spells out acronyms the documents never use (``KeywordIndex.expand_acronyms``).
     """
 
     embed_query: Callable[[str], Sequence[float]]
     retrieve: Callable[[Vector, str, int], Sequence[RetrievedChunk]]
-    sentence_vectors: Callable[[Sequence[Chunk]], Mapping[str, Vector]]
+    read_vectors: Callable[
+        [Sequence[Chunk]], tuple[Mapping[str, Vector], Mapping[str, PartVectors]]
+    ]
     keyword_idf: Callable[[], IdfFunction]
     top_k: int = 5
     history_turns: int = 3
     read: ReadFunction | None = None
     read_sentences: int = 6
+    expand: Callable[[str], str] = str
 
     def rewrite(self, question: str, history: History = ()) -> tuple[str, tuple[Turn, ...]]:
-        """The standalone form of ``question`` and the earlier turns it was resolved against."""
+        """The standalone form of ``question`` (acronyms spelled out) and the earlier turns it
+        was resolved against."""
         turns = recent_turns(history, self.history_turns)
-        return standalone_question(question, turns), turns
+        return self.expand(standalone_question(question, turns)), turns
 
     def search(self, query: str) -> Search:
         """Embed ``query`` and retrieve the ``top_k`` best chunks."""
@@ -180,10 +213,23 @@ class EvidenceGatherer:
         query, turns = self.rewrite(question, history)
         found = self.search(query)
         t0 = time.perf_counter()
-        vectors = self.sentence_vectors([r.chunk for r in found.retrieved])
+        vectors, part_vectors = self.read_vectors([r.chunk for r in found.retrieved])
         t1 = time.perf_counter()
-        sentences = score_sentences(query, found.vector, found.retrieved, vectors)
+        sentences = score_sentences(query, found.vector, found.retrieved, vectors, part_vectors)
         features = extract_features(query, found.retrieved, sentences, self.keyword_idf())
+        parts: tuple[QuestionPart, ...] = ()
+        if len(split := compound_parts(query)) > 1:
+            parts = tuple(
+                QuestionPart(
+                    part,
+                    tuple(
+                        score_sentences(
+                            part, self.embed_query(part), found.retrieved, vectors, part_vectors
+                        )
+                    ),
+                )
+                for part in split
+            )
         t2 = time.perf_counter()
         timings = dict(found.timings)
         # Reading the sentence vectors is part of retrieval: they come from the store.
@@ -201,6 +247,8 @@ class EvidenceGatherer:
             vector=found.vector,
             retrieved=found.retrieved,
             sentence_vectors=vectors,
+            part_vectors=part_vectors,
+            parts=parts,
             sentences=tuple(sentences),
             features=features,
             timings=timings,
@@ -210,13 +258,15 @@ class EvidenceGatherer:
 
 def closest_citations(evidence: Evidence, limit: int) -> tuple[Citation, ...]:
     """The ``limit`` sentences closest to the question, best first, cited exactly: what an
-    abstention lists as *not an answer* (the reader's order when it read, else the scorer's)."""
+    abstention lists as *not an answer* (the reader's order when it read, else the scorer's).
+    Boilerplate (``boilerplate.py``) is never listed, unless the question asks about it."""
     if evidence.read:
         ranked = [(r.sentence, r.reading.probability) for r in evidence.read]
         seen = {(r.sentence.chunk.doc_id, r.sentence.span) for r in evidence.read}
         ranked += [(s, s.score) for s in evidence.sentences if (s.chunk.doc_id, s.span) not in seen]
     else:
         ranked = [(s, s.score) for s in evidence.sentences]
+    ranked = [(s, score) for s, score in ranked if not is_boilerplate_for(s.text, evidence.query)]
     return tuple(
         Citation.of_sentence(n, s.chunk, s.span, score)
         for n, (s, score) in enumerate(ranked[:limit], start=1)

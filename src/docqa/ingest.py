@@ -11,14 +11,15 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
-from docqa.chunking import chunk_document
+from docqa.chunking import PART_STRIDE, PART_WORDS, chunk_document, sentence_parts
 from docqa.documents import CorpusFile, load_file, scan_corpus
+from docqa.entities import ENTITIES_VERSION, Tagger
 from docqa.errors import DocumentError
 from docqa.keyword import KeywordIndex
 from docqa.manifest import FileEntry, Manifest
@@ -46,8 +47,21 @@ class IndexPaths:
 
 
 def chunking_signature(chunk_chars: int, overlap: int) -> str:
-    """Identifies the chunking rules; a change re-chunks every file."""
-    return f"sentences-v1/{chunk_chars}/{overlap}"
+    """Identifies what ingest stores for a chunk (sentences, their parts, entities); a change
+    re-reads and re-embeds every file, so an index built by an older version is brought up to
+    date by the next ingest."""
+    return (
+        f"sentences-v1/{chunk_chars}/{overlap}/parts-{PART_WORDS}-{PART_STRIDE}/{ENTITIES_VERSION}"
+    )
+
+
+def tag_chunks(chunks: Sequence[Chunk], tagger: Tagger) -> list[Chunk]:
+    """The chunks with their named entities (``entities.py``), in document coordinates."""
+    found = tagger([c.text for c in chunks]) if chunks else []
+    return [
+        replace(c, entities=tuple(e.shifted(c.start) for e in entities))
+        for c, entities in zip(chunks, found, strict=True)
+    ]
 
 
 def _embed_chunks(
@@ -56,12 +70,16 @@ def _embed_chunks(
     batch_size: int,
     progress: bool,
     on_progress: ProgressCallback | None,
-) -> tuple[list[list[float]], list[list[list[float]]]]:
-    """Vectors for each chunk and for each of its sentences (identical texts embedded once)."""
+) -> tuple[list[list[float]], list[list[list[float]]], list[list[list[list[float]]]]]:
+    """Vectors for each chunk, each of its sentences and each part of a long sentence
+    (``chunking.sentence_parts``); identical texts are embedded once."""
     texts: set[str] = set()
     for chunk in chunks:
         texts.add(chunk.text)
-        texts.update(chunk.sentence_text(span) for span in chunk.sentences)
+        for span in chunk.sentences:
+            sentence = chunk.sentence_text(span)
+            texts.add(sentence)
+            texts.update(sentence[a:b] for a, b in sentence_parts(sentence))
     # Length-sorted batches pad far less: several times faster than document order on CPU.
     ordered = sorted(texts, key=len)
     vectors_by_text: dict[str, list[float]] = {}
@@ -77,7 +95,14 @@ def _embed_chunks(
     sentence_vectors = [
         [vectors_by_text[c.sentence_text(span)] for span in c.sentences] for c in chunks
     ]
-    return chunk_vectors, sentence_vectors
+    part_vectors = [
+        [
+            [vectors_by_text[text[a:b]] for a, b in sentence_parts(text)]
+            for text in (c.sentence_text(span) for span in c.sentences)
+        ]
+        for c in chunks
+    ]
+    return chunk_vectors, sentence_vectors, part_vectors
 
 
 def _load_and_chunk(
@@ -114,6 +139,7 @@ def sync_corpus(
     paths: IndexPaths,
     store: ChunkStore,
     embedder: Embeddings,
+    tagger: Tagger,
     *,
     chunk_chars: int,
     overlap: int,
@@ -171,12 +197,12 @@ def sync_corpus(
     # costs no embedding work.
     unique = list({c.chunk_id: c for c in pending}.values())
     existing = store.existing_ids(c.chunk_id for c in unique)
-    to_embed = [c for c in unique if c.chunk_id not in existing]
+    to_embed = tag_chunks([c for c in unique if rechunk_all or c.chunk_id not in existing], tagger)
     if to_embed:
-        chunk_vecs, sentence_vecs = _embed_chunks(
+        chunk_vecs, sentence_vecs, part_vecs = _embed_chunks(
             to_embed, embedder, batch_size, progress, on_progress
         )
-        store.add(to_embed, chunk_vecs, sentence_vecs)
+        store.add(to_embed, chunk_vecs, sentence_vecs, part_vecs)
 
     live = new_manifest.all_chunk_ids()
     # Orphans of an interrupted run are in the store but in no manifest: they go too.

@@ -11,13 +11,22 @@ import logging
 import math
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from docqa.lexical import TOKENIZER_VERSION, keyword_tokens
+from docqa.lexical import (
+    STOPWORDS,
+    TOKENIZER_VERSION,
+    acronyms_in,
+    capitalised_phrases,
+    initials,
+    keyword_tokens,
+)
 
 _META = "docqa-keyword.json"
 
@@ -27,11 +36,17 @@ logging.getLogger("bm25s").setLevel(logging.ERROR)
 
 @dataclass
 class KeywordIndex:
-    """BM25 over chunk texts. ``chunk_ids[i]`` is the id of the i-th indexed chunk."""
+    """BM25 over chunk texts. ``chunk_ids[i]`` is the id of the i-th indexed chunk.
+
+    ``acronyms`` maps the initials of the corpus's capitalised phrases to the phrase they most
+    often stand for ("NMI" -> "NATO Mission in Iraq"), so that a question may use an acronym
+    the documents never spell out (``expand_acronyms``).
+    """
 
     chunk_ids: list[str]
     generation: str
     _bm25: bm25s.BM25 | None
+    acronyms: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, chunk_ids: list[str], texts: list[str], generation: str) -> KeywordIndex:
@@ -42,7 +57,19 @@ class KeywordIndex:
         tokens = [keyword_tokens(text) or ["\x00"] for text in texts]
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
-        return cls(list(chunk_ids), generation, bm25)
+        return cls(list(chunk_ids), generation, bm25, acronym_table(texts))
+
+    def expand_acronyms(self, question: str) -> str:
+        """``question`` with each acronym the documents never use but whose phrase they hold
+        spelled out after it: "When was the NMI set up?" -> "When was the NMI (NATO Mission in
+        Iraq) set up?". The expansion is visible in ``Answer.standalone_question``."""
+        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
+        for acronym in acronyms_in(question):
+            phrase = self.acronyms.get(acronym)
+            if phrase is None or acronym.casefold() in vocabulary or phrase in question:
+                continue
+            question = question.replace(acronym, f"{acronym} ({phrase})", 1)
+        return question
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a (stemmed) term; unseen terms get the maximum."""
@@ -80,6 +107,7 @@ class KeywordIndex:
                 "chunk_ids": self.chunk_ids,
                 "generation": self.generation,
                 "tokenizer": TOKENIZER_VERSION,
+                "acronyms": self.acronyms,
             }
             (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
             backup = folder.with_name(folder.name + ".old")
@@ -105,6 +133,27 @@ class KeywordIndex:
             chunk_ids = list(meta["chunk_ids"])
             generation = str(meta["generation"])
             bm25 = bm25s.BM25.load(str(folder)) if chunk_ids else None
-        except (OSError, ValueError, KeyError):
+            acronyms = {str(k): str(v) for k, v in dict(meta.get("acronyms", {})).items()}
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return cls(chunk_ids, generation, bm25)
+        return cls(chunk_ids, generation, bm25, acronyms)
+
+
+def acronym_table(texts: Iterable[str]) -> dict[str, str]:
+    """Initials -> the capitalised phrase of two words or more that they most often abbreviate
+    in ``texts`` (ties: the phrase seen first)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for phrase in capitalised_phrases(text):
+            tokens = phrase.split()
+            while tokens and tokens[0].casefold() in STOPWORDS:  # "The ..." opens a sentence
+                tokens = tokens[1:]
+            if len(tokens) >= 2:
+                counts[" ".join(tokens)] += 1
+    table: dict[str, str] = {}
+    best: dict[str, int] = {}
+    for phrase, count in counts.items():
+        for acronym in initials(phrase):
+            if count > best.get(acronym, 0):
+                table[acronym], best[acronym] = phrase, count
+    return table

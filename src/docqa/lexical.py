@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-TOKENIZER_VERSION = "light-stem-1"
+TOKENIZER_VERSION = "light-stem-2"
 """Changes whenever tokens change, so that a saved keyword index is rebuilt, never misread."""
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
@@ -172,10 +172,21 @@ def normalize(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Nouns derived from a verb ("resurgence", "establishment") count as the verb ("resurging",
+# "established"), but only when at least five letters remain: "presence" and "guidance" keep
+# their ending rather than meet "pres" and "guid".
+_DERIVED = ("ence", "ance", "ment")
+_DERIVED_STEM_MIN = 5
+
+
 def stem(word: str) -> str:
-    """A light stemmer: enough to match plurals and common verb forms, never aggressive."""
+    """A light stemmer: enough to match plurals, common verb forms and nouns made from verbs
+    ("resurgence" and "resurging" both give "resurg"), never aggressive."""
     if len(word) <= 3 or word.isdigit():
         return word
+    for suffix in _DERIVED:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _DERIVED_STEM_MIN:
+            return word[: -len(suffix)]
     for suffix, replacement in (
         ("ies", "y"),
         ("sses", "ss"),
@@ -287,3 +298,22 @@ def named_phrases_with_text(
 def named_phrases(text: str, skip_first_word: bool = False) -> list[tuple[str, ...]]:
     """The normalised words of each capitalised phrase (see ``named_phrases_with_text``)."""
     return [tokens for _, tokens in named_phrases_with_text(text, skip_first_word)]
+
+
+_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{2,6}(?![\w-])")
+
+
+def initials(phrase: str) -> set[str]:
+    """The acronyms a capitalised phrase may be written as: its capitalised words' initials,
+    and all its words' ("NATO Mission in Iraq" -> {"NMI", "NMII"})."""
+    tokens = phrase.split()
+    while tokens and tokens[0].casefold() in STOPWORDS:  # "The NATO Mission ...": not an initial
+        tokens = tokens[1:]
+    capitalised = "".join(w[0] for w in tokens if w[:1].isupper()).upper()
+    every = "".join(w[0] for w in tokens if w[:1].isalpha()).upper()
+    return {a for a in (capitalised, every) if len(a) >= 2}
+
+
+def acronyms_in(text: str) -> list[str]:
+    """Words of ``text`` written as acronyms ("NMI", "EU"), in order, without repeats."""
+    return list(dict.fromkeys(_ACRONYM.findall(text)))

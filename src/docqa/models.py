@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from docqa.citations import strip_markers
+from docqa.entities import Entity
 
 ABSTENTION_TEXT = "The documents do not contain an answer to this question."
 """The one fixed sentence every abstention says (documented in README)."""
@@ -52,7 +53,9 @@ class Chunk:
     """A retrievable passage: a run of whole sentences of one document.
 
     Invariant: ``document.text[start:end] == text``; every span in ``sentences`` lies inside
-    ``[start, end)`` and is expressed in document coordinates.
+    ``[start, end)`` and is expressed in document coordinates. ``entities`` (document
+    coordinates too) are the named things found at ingest (``entities.py``); None for a chunk of
+    an index built before they were stored.
     """
 
     chunk_id: str
@@ -64,10 +67,17 @@ class Chunk:
     text: str
     sentences: tuple[Span, ...]
     page: int | None = None
+    entities: tuple[Entity, ...] | None = None
 
     def sentence_text(self, span: Span) -> str:
         """Text of a sentence given by its document span (must lie inside this chunk)."""
         return self.text[span[0] - self.start : span[1] - self.start]
+
+    def entities_in(self, span: Span) -> tuple[Entity, ...] | None:
+        """The entities lying wholly inside ``span`` (None when the chunk was never tagged)."""
+        if self.entities is None:
+            return None
+        return tuple(e for e in self.entities if span[0] <= e.start and e.end <= span[1])
 
 
 @dataclass(frozen=True)
@@ -230,6 +240,15 @@ class Answer:
     def plain_text(self) -> str:
         """The answer without its ``[n]`` markers."""
         return strip_markers(self.text)
+
+    @property
+    def phrases(self) -> tuple[tuple[int, str], ...]:
+        """``(citation number, answer phrase)`` for each citation that marks one: what the
+        page and the CLI show first, above the cited sentences (each phrase lies inside its
+        citation's quote, so it is as exact as the quote)."""
+        return tuple(
+            (c.number, " ".join(c.answer_phrase.split())) for c in self.citations if c.answer_phrase
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as JSON-ready data (what the UI's ``/ask`` endpoint returns)."""

@@ -11,12 +11,25 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from docqa.answer_types import TaggedText
 from docqa.lexical import content_terms
 from docqa.models import Chunk, RetrievedChunk, Span
+from docqa.store import PartVectors
 
 # Weights of term coverage and chunk rank next to the cosine, tuned on ClapNQ (see README).
 _COVERAGE_WEIGHT = 0.25
 _CHUNK_WEIGHT = 0.15
+
+PART_WEIGHT = 0.5
+"""How much a long sentence's best part (``chunking.sentence_parts``) lifts its similarity:
+``similarity = cosine + PART_WEIGHT * max(0, best part's cosine - cosine)``.
+
+Tuned on ClapNQ (0, 0.5 and 1 with parts of 10 and 16 words): with 16-word parts and 0.5, the
+answerability AUC of the best sentence's similarity rose from 0.840 to 0.850 and the first
+sentence was as often an evidence sentence (0.667); at 1.0 the AUC was 0.856 but the first
+sentence fell to 0.607. On the held-out SQuAD articles the same setting moved the AUC from 0.737
+to 0.752 and the first sentence holding the answer from 0.813 to 0.830.
+"""
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,14 @@ class ScoredSentence:
     @property
     def text(self) -> str:
         return self.chunk.sentence_text(self.span)
+
+    @property
+    def tagged(self) -> TaggedText:
+        """The sentence with the entities found in it at ingest (offsets inside it)."""
+        found = self.chunk.entities_in(self.span)
+        if found is None:
+            return TaggedText(self.text)
+        return TaggedText(self.text, tuple(e.shifted(-self.span[0]) for e in found))
 
 
 def term_coverage(question_terms: set[str], text: str) -> float:
@@ -68,16 +89,29 @@ def _pair_similarities(vectors: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, 
     return best, side
 
 
+def best_part_similarities(
+    n_sentences: int, parts: PartVectors | None, q: np.ndarray
+) -> np.ndarray:
+    """For each sentence, the best cosine between the question and one of its parts (-1 for a
+    sentence without parts)."""
+    best = np.full(n_sentences, -1.0, dtype=np.float32)
+    if parts is not None and len(parts.owners):
+        np.maximum.at(best, parts.owners, parts.vectors @ q)
+    return best
+
+
 def score_sentences(
     question: str,
     question_vector: Sequence[float] | np.ndarray,
     retrieved: Sequence[RetrievedChunk],
     sentence_vectors: Mapping[str, np.ndarray],
+    part_vectors: Mapping[str, PartVectors] | None = None,
 ) -> list[ScoredSentence]:
     """Score every sentence of the retrieved chunks, best first.
 
-    The score mixes the sentence's cosine similarity to the question, how many question terms it
-    contains, and how well its chunk ranked; weights were tuned on ClapNQ (see README).
+    The score mixes the sentence's similarity to the question (its cosine, lifted by its best
+    part: ``PART_WEIGHT``), how many question terms it contains, and how well its chunk ranked;
+    weights were tuned on ClapNQ (see README).
     """
     q = np.asarray(question_vector, dtype=np.float32)
     q_terms = set(content_terms(question))
@@ -89,7 +123,9 @@ def score_sentences(
         vectors = sentence_vectors.get(chunk.chunk_id)
         if vectors is None or len(vectors) != len(chunk.sentences):
             continue
-        sims = vectors @ q
+        cosines = vectors @ q
+        parts = best_part_similarities(len(cosines), (part_vectors or {}).get(chunk.chunk_id), q)
+        sims = cosines + np.float32(PART_WEIGHT) * np.maximum(np.float32(0.0), parts - cosines)
         context, sides = _pair_similarities(vectors, q)
         relative = hit.score / top if top > 0 else 0.0
         for i, (span, sim, pair) in enumerate(zip(chunk.sentences, sims, context, strict=True)):

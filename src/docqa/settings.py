@@ -74,13 +74,13 @@ class Settings(BaseSettings):
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an answer.")
     sentence_keep_ratio: float = Field(
-        0.6,
+        1.0,
         ge=0.0,
         le=1.0,
         description="Further sentences are kept when they score at least this share of the best.",
     )
     pair_margin: float | None = Field(
-        -0.05,
+        0.0,
         description="Add the best sentence's neighbour when the pair matches the question better "
         "than the sentence alone by more than this; None never adds it.",
     )

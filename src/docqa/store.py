@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from docqa.chunking import sentence_parts
+from docqa.entities import decode_entities, encode_entities
 from docqa.errors import IndexError_
 from docqa.models import Chunk, Span
 
@@ -34,6 +37,19 @@ def _decode_spans(value: str) -> tuple[Span, ...]:
         return ()
     pairs = (item.split(",") for item in value.split(";"))
     return tuple((int(s), int(e)) for s, e in pairs)
+
+
+@dataclass(frozen=True, eq=False)
+class PartVectors:
+    """The stored vectors of the parts of a chunk's long sentences.
+
+    Attributes:
+        vectors: ``(n_parts, dim)`` unit vectors.
+        owners: ``(n_parts,)``: the index, in the chunk's ``sentences``, of each part's sentence.
+    """
+
+    vectors: np.ndarray
+    owners: np.ndarray
 
 
 def connect(index_dir: Path, chroma_url: str | None = None) -> Any:
@@ -85,6 +101,7 @@ def chunk_to_record(chunk: Chunk) -> dict[str, Any]:
         "end": chunk.end,
         "sentences": _encode_spans(chunk.sentences),
         "page": chunk.page if chunk.page is not None else -1,
+        **({"entities": encode_entities(chunk.entities)} if chunk.entities is not None else {}),
     }
 
 
@@ -101,6 +118,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         text=text,
         sentences=_decode_spans(str(meta["sentences"])),
         page=page if page >= 0 else None,
+        entities=decode_entities(str(meta["entities"])) if "entities" in meta else None,
     )
 
 
@@ -169,16 +187,24 @@ class ChunkStore:
         chunks: Sequence[Chunk],
         chunk_vectors: Sequence[Sequence[float]],
         sentence_vectors: Sequence[Sequence[Sequence[float]]],
+        part_vectors: Sequence[Sequence[Sequence[Sequence[float]]]] | None = None,
     ) -> None:
-        """Upsert chunks with their vectors. Sentences first, so a chunk never lacks them."""
+        """Upsert chunks with their vectors. Sentences (and the parts of long sentences, as
+        ``<chunk>/<sentence>/<part>``) first, so a chunk never lacks them."""
         sent_ids: list[str] = []
         sent_vecs: list[Sequence[float]] = []
         sent_meta: list[dict[str, Any]] = []
-        for chunk, vectors in zip(chunks, sentence_vectors, strict=True):
+        parts = part_vectors if part_vectors is not None else [[] for _ in chunks]
+        for chunk, vectors, chunk_parts in zip(chunks, sentence_vectors, parts, strict=True):
             for i, vector in enumerate(vectors):
                 sent_ids.append(f"{chunk.chunk_id}/{i}")
                 sent_vecs.append(vector)
                 sent_meta.append({"chunk_id": chunk.chunk_id})
+            for i, vectors_of_parts in enumerate(chunk_parts):
+                for j, vector in enumerate(vectors_of_parts):
+                    sent_ids.append(f"{chunk.chunk_id}/{i}/{j}")
+                    sent_vecs.append(vector)
+                    sent_meta.append({"chunk_id": chunk.chunk_id})
         for i in range(0, len(sent_ids), _BATCH):
             self._sentences.upsert(
                 ids=sent_ids[i : i + _BATCH],
@@ -284,15 +310,46 @@ class ChunkStore:
 
     def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
         """The stored sentence vectors of each chunk, as a ``(n_sentences, dim)`` array."""
-        ids = [f"{c.chunk_id}/{i}" for c in chunks for i in range(len(c.sentences))]
+        return self.read_vectors(chunks, parts=False)[0]
+
+    def read_vectors(
+        self, chunks: Sequence[Chunk], *, parts: bool = True
+    ) -> tuple[dict[str, np.ndarray], dict[str, PartVectors]]:
+        """Sentence vectors (as ``sentence_vectors``) and, with ``parts``, the vectors of the
+        parts of long sentences (``chunking.sentence_parts``), in one read.
+
+        A chunk whose sentence vectors are incomplete is left out of both; one stored without
+        part vectors (by an older version) has none.
+        """
+        sentence_ids = {
+            c.chunk_id: [f"{c.chunk_id}/{i}" for i in range(len(c.sentences))] for c in chunks
+        }
+        part_ids: dict[str, list[tuple[int, str]]] = {}
+        if parts:
+            for c in chunks:
+                part_ids[c.chunk_id] = [
+                    (i, f"{c.chunk_id}/{i}/{j}")
+                    for i, span in enumerate(c.sentences)
+                    for j in range(len(sentence_parts(c.sentence_text(span))))
+                ]
+        ids = [i for rows in sentence_ids.values() for i in rows]
+        ids += [i for rows in part_ids.values() for _, i in rows]
         if not ids:
-            return {}
+            return {}, {}
         got = self._sentences.get(ids=ids, include=["embeddings"])
         embeddings: Any = got["embeddings"]
         by_id = dict(zip(got["ids"], embeddings, strict=True))
-        out: dict[str, np.ndarray] = {}
+        sentences: dict[str, np.ndarray] = {}
+        found_parts: dict[str, PartVectors] = {}
         for c in chunks:
-            rows = [by_id.get(f"{c.chunk_id}/{i}") for i in range(len(c.sentences))]
-            if all(row is not None for row in rows):
-                out[c.chunk_id] = np.asarray(rows, dtype=np.float32)
-        return out
+            rows = [by_id.get(i) for i in sentence_ids[c.chunk_id]]
+            if not all(row is not None for row in rows):
+                continue
+            sentences[c.chunk_id] = np.asarray(rows, dtype=np.float32)
+            stored = [(owner, by_id[i]) for owner, i in part_ids.get(c.chunk_id, []) if i in by_id]
+            if stored:
+                found_parts[c.chunk_id] = PartVectors(
+                    np.asarray([v for _, v in stored], dtype=np.float32),
+                    np.asarray([owner for owner, _ in stored], dtype=np.int64),
+                )
+        return sentences, found_parts

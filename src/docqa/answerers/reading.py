@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from docqa.answerers.base import Draft
+from docqa.boilerplate import is_boilerplate_for
 from docqa.citations import show_sentence
 from docqa.evidence import ReadFunction, ReadSentence, read_evidence
 from docqa.lexical import normalize
@@ -69,12 +70,31 @@ class ReaderAnswerer:
     name: str = "reader"
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
-        """The whole answer at once: one ``Draft``."""
-        read = evidence.read
-        if not read and evidence.sentences:
-            read = read_evidence(
-                self.read(), evidence.query, evidence.sentences, self.read_sentences
-            )
-        chosen = choose_read(read, self.second_probability)
-        citations = tuple(cite_read(n, r) for n, r in enumerate(chosen, start=1))
+        """The whole answer at once: one ``Draft`` (each part of a compound question read and
+        answered on its own). Boilerplate is never an answer (``boilerplate.py``)."""
+        chosen: list[ReadSentence] = []
+        for part in evidence.questions():
+            read = evidence.read if not evidence.parts else ()
+            candidates = [
+                s for s in part.sentences if not is_boilerplate_for(s.text, part.question)
+            ]
+            if read:
+                read = tuple(
+                    r for r in read if not is_boilerplate_for(r.sentence.text, part.question)
+                )
+            if not read and candidates:
+                read = read_evidence(self.read(), part.question, candidates, self.read_sentences)
+            chosen.extend(choose_read(read, self.second_probability))
+        ordered = in_reading_order(chosen)
+        citations = tuple(cite_read(n, r) for n, r in enumerate(ordered, start=1))
         yield Draft(" ".join(show_sentence(c.quote, c.number) for c in citations), citations)
+
+
+def in_reading_order(read: list[ReadSentence]) -> list[ReadSentence]:
+    """Documents in order of their first sentence read, sentences in text order; repeats
+    (two parts answered by one sentence) dropped."""
+    unique = list({(r.sentence.chunk.doc_id, r.sentence.span): r for r in read}.values())
+    doc_order: dict[str, int] = {}
+    for r in unique:
+        doc_order.setdefault(r.sentence.chunk.doc_id, len(doc_order))
+    return sorted(unique, key=lambda r: (doc_order[r.sentence.chunk.doc_id], r.sentence.span[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -266,9 +267,26 @@ def _metrics(results: Sequence[QuestionResult]) -> dict[str, float | None]:
         "abstention_precision": abst["precision"],
         "abstention_recall": abst["recall"],
         "answered_rate": abst["answered_rate"],
+        "abstained_at_answered_80": abstained_at_answered(results, 0.8),
+        "sentences_per_answer": _median([float(len(r.citations)) for r in given]),
         # Generated sentences the grounding guard removed (0 for the extractive answerer).
         "sentences_dropped": float(sum(r.dropped for r in results)),
     }
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def abstained_at_answered(results: Sequence[QuestionResult], answered: float) -> float | None:
+    """The share of unanswerable questions abstained on at the highest threshold that still
+    answers at least ``answered`` of the answerable ones (read off ``tradeoff_curve``): how well
+    the confidence separates the two kinds, whatever threshold a corpus would need. None when
+    either kind is missing or no threshold answers that many."""
+    if not any(r.answerable for r in results) or all(r.answerable for r in results):
+        return None
+    points = [p for p in tradeoff_curve(results) if p["answered"] >= answered]
+    return max((p["abstained"] for p in points), default=None)
 
 
 def summarize(

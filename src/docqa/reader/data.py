@@ -34,6 +34,8 @@ class ReaderExample:
         article: The source article (splits are made by article).
         answers: For each sentence, the first gold answer's ``(start, end)`` inside it, or None.
         answer_texts: The gold answers' texts (for the answer-phrase F1).
+        plausible: For an unanswerable question, 1 for each sentence holding one of SQuAD 2.0's
+            "plausible answers" (the span its writer made the question look answerable by).
     """
 
     question: str
@@ -42,6 +44,7 @@ class ReaderExample:
     article: str
     answers: tuple[tuple[int, int] | None, ...] = ()
     answer_texts: tuple[str, ...] = ()
+    plausible: tuple[int, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -81,6 +84,11 @@ def load_squad(path: Path) -> list[ReaderExample]:
                 labels = tuple(int(a is not None) for a in answers)
                 if gold and not any(labels):
                     continue
+                decoys = [
+                    (a["answer_start"], a["answer_start"] + len(a["text"]))
+                    for a in qa.get("plausible_answers", [])
+                ]
+                plausible = tuple(int(_answer_in(decoys, s, e) is not None) for s, e in spans)
                 examples.append(
                     ReaderExample(
                         qa["question"].strip(),
@@ -89,6 +97,7 @@ def load_squad(path: Path) -> list[ReaderExample]:
                         article["title"],
                         answers,
                         tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []))),
+                        plausible,
                     )
                 )
     return examples
@@ -116,12 +125,18 @@ def split_by_article(
 
 
 def training_pairs(
-    examples: Sequence[ReaderExample], max_pairs: int, positive_share: float, seed: int
+    examples: Sequence[ReaderExample],
+    max_pairs: int,
+    positive_share: float,
+    seed: int,
+    hard_negatives: bool = False,
 ) -> list[Pair]:
     """At most ``max_pairs`` shuffled pairs, about ``positive_share`` of them positive.
 
     Negatives are drawn from both kinds of question: other sentences of an answerable question's
     passage (where is the answer?) and every sentence of an unanswerable one (is there one?).
+    With ``hard_negatives``, every sentence holding an unanswerable question's plausible answer
+    is taken first: the sentence that looks like the answer but is not.
     """
     rng = random.Random(seed)
     positives = [
@@ -138,6 +153,15 @@ def training_pairs(
     ]
     rng.shuffle(positives)
     rng.shuffle(negatives)
+    if hard_negatives:
+        decoy = {
+            (e.question, s)
+            for e in examples
+            for s, p in zip(e.sentences, e.plausible, strict=False)
+            if p and not e.answerable
+        }
+        # Stable: the decoys first, each group still in its shuffled order.
+        negatives.sort(key=lambda pair: (pair.question, pair.sentence) not in decoy)
     n_pos = min(len(positives), round(max_pairs * positive_share))
     n_neg = min(len(negatives), max_pairs - n_pos)
     pairs = positives[:n_pos] + negatives[:n_neg]

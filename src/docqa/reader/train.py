@@ -50,6 +50,7 @@ class TrainConfig:
     held_out_articles: int = 3
     eval_questions: int = 600
     threads: int = 2
+    hard_negatives: bool = False
 
 
 def held_out_articles(
@@ -153,7 +154,13 @@ def train(
     test_examples = random.Random(config.seed).sample(
         test_examples, min(config.eval_questions, len(test_examples))
     )
-    pairs = training_pairs(train_examples, config.max_pairs, config.positive_share, config.seed)
+    pairs = training_pairs(
+        train_examples,
+        config.max_pairs,
+        config.positive_share,
+        config.seed,
+        hard_negatives=config.hard_negatives,
+    )
 
     model = CrossEncoder(base)
     tokenizer = PairTokenizer(base, config.max_tokens)
@@ -233,9 +240,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-pairs", type=int, default=TrainConfig.max_pairs)
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--eval-questions", type=int, default=TrainConfig.eval_questions)
+    parser.add_argument(
+        "--hard-negatives",
+        action=argparse.BooleanOptionalAction,
+        default=TrainConfig.hard_negatives,
+        help="take every sentence holding an unanswerable question's plausible answer first",
+    )
     args = parser.parse_args(argv)
     config = TrainConfig(
-        max_pairs=args.max_pairs, seed=args.seed, eval_questions=args.eval_questions
+        max_pairs=args.max_pairs,
+        seed=args.seed,
+        eval_questions=args.eval_questions,
+        hard_negatives=args.hard_negatives,
     )
     train(config, args.out)
 

@@ -48,6 +48,7 @@ from docqa.web.render import (  # noqa: E402
     md_escape,
     render_audit,
     render_dropped,
+    render_phrases,
     render_sources,
     render_status,
     stream_pieces,
@@ -126,12 +127,13 @@ def build_app(
             return
         assert answer is not None
         prefix = "ℹ️ " if answer.abstained else ""
+        lead = render_phrases(answer)  # the answer phrase first, in bold, above the sentences
         if answer.answerer != "llm":  # written all at once: shown a few words at a time
             for i, piece in enumerate(stream_pieces(answer.text)):
-                reply = {"role": "assistant", "content": md_escape(prefix + piece)}
+                reply = {"role": "assistant", "content": lead + md_escape(prefix + piece)}
                 yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""
                 time.sleep(0.03)
-        final = md_escape(prefix + answer.text) + render_dropped(answer)
+        final = lead + md_escape(prefix + answer.text) + render_dropped(answer)
         yield (
             [*chat, {"role": "assistant", "content": final}],
             render_sources(answer),

@@ -166,6 +166,15 @@ def render_status(message: str, kind: str) -> str:
     return f'<div class="docqa-status {html.escape(kind)}">{html.escape(message)}</div>'
 
 
+def render_phrases(answer: Answer) -> str:
+    """The answer phrases, in bold, each with its citation number (markdown, escaped), to show
+    first, above the cited sentences; empty when no citation marks a phrase."""
+    if not answer.phrases:
+        return ""
+    shown = "; ".join(f"**{md_escape(p)}** [{n}]" for n, p in answer.phrases)
+    return f"{shown}\n\n"
+
+
 def render_dropped(answer: Answer) -> str:
     """Generated sentences the guard removed, struck out under the answer (markdown, escaped)."""
     if not answer.dropped:
