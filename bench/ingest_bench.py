@@ -1,9 +1,10 @@
 """Ingest throughput: docqa's whole ingest against the bare embedding model on the same texts.
 
-docqa embeds every chunk and every sentence of every chunk (sentence vectors are precomputed so
-that answering only embeds the question); the raw figure is ``SentenceTransformer.encode`` on
-exactly those texts, in the same process, so the difference is docqa's own overhead: reading,
-chunking, Chroma writes, the keyword index and the manifest.
+docqa embeds every chunk, every sentence of every chunk and every part of a long sentence
+(precomputed so that answering only embeds the question); the raw figure is
+``SentenceTransformer.encode`` on exactly those texts, in the same process, so the difference is
+docqa's own overhead: reading, chunking, tagging entities, Chroma writes, the keyword index and
+the manifest.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ from typing import Any
 
 from bench.common import ROOT, log, stopwatch
 from docqa.api import DocQA
+from docqa.chunking import sentence_parts
 from docqa.embeddings import resolve_model_path
 
 
 def embedded_texts(qa: DocQA) -> list[str]:
-    """The distinct texts ingest embedded: each chunk's text and each of its sentences."""
+    """The distinct texts ingest embedded: each chunk's text, each of its sentences and each
+    part of a long sentence."""
     texts: dict[str, None] = {}
     for chunk in qa.store.all_chunks():
         texts[chunk.text] = None
         for span in chunk.sentences:
-            texts[chunk.sentence_text(span)] = None
+            sentence = chunk.sentence_text(span)
+            texts[sentence] = None
+            texts.update((sentence[a:b], None) for a, b in sentence_parts(sentence))
     return list(texts)
 
 

@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 
 from bench.common import CLAPNQ_DOCS, WORK, log, stopwatch
 from docqa.api import DocQA
-from docqa.chunking import split_sentences
+from docqa.chunking import sentence_parts, split_sentences
 from docqa.embeddings import BUNDLED_MODEL, model_identity
 from docqa.ingest import IndexPaths, sync_corpus
 from docqa.manifest import index_lock
@@ -67,17 +67,28 @@ class RecombinedEmbeddings(Embeddings):
 
 
 def known_vectors(clapnq: DocQA) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
-    """Real vectors of every ClapNQ chunk and sentence text, the sentences and the titles."""
+    """Real vectors of every ClapNQ chunk, sentence and sentence-part text, the sentences and
+    the titles."""
     chunks = clapnq.store.all_chunks()
     known: dict[str, np.ndarray] = {}
     chunk_vectors = clapnq.store.chunk_vectors([c.chunk_id for c in chunks])
     for i in range(0, len(chunks), 200):
         batch = chunks[i : i + 200]
-        sentence_vectors = clapnq.store.sentence_vectors(batch)
+        sentence_vectors, part_vectors = clapnq.store.read_vectors(batch)
         for chunk in batch:
             known[chunk.text] = chunk_vectors[chunk.chunk_id]
             for span, vector in zip(chunk.sentences, sentence_vectors[chunk.chunk_id], strict=True):
                 known[chunk.sentence_text(span)] = vector
+            # The parts of long sentences: a synthetic passage reuses whole sentences, so their
+            # parts are these very texts (``chunking.sentence_parts``).
+            parts = part_vectors.get(chunk.chunk_id)
+            if parts is not None:
+                texts = [
+                    chunk.sentence_text(span)[a:b]
+                    for span in chunk.sentences
+                    for a, b in sentence_parts(chunk.sentence_text(span))
+                ]
+                known.update(zip(texts, parts.vectors, strict=True))
     sentences = sorted({c.sentence_text(s) for c in chunks for s in c.sentences})
     titles = sorted({c.title for c in chunks})
     return known, sentences, titles

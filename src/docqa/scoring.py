@@ -6,8 +6,9 @@ question was embedded. Answerers and the abstention model both read these scores
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -56,6 +57,24 @@ class ScoredSentence:
         if found is None:
             return TaggedText(self.text)
         return TaggedText(self.text, tuple(e.shifted(-self.span[0]) for e in found))
+
+
+Item = TypeVar("Item")
+
+
+def reading_order(
+    items: Sequence[Item], sentence_of: Callable[[Item], ScoredSentence]
+) -> list[Item]:
+    """``items`` in reading order: documents in order of their first item, sentences in text
+    order; a sentence chosen twice (by two parts of a compound question) kept once."""
+    unique = list({(sentence_of(i).chunk.doc_id, sentence_of(i).span): i for i in items}.values())
+    doc_order: dict[str, int] = {}
+    for item in unique:
+        doc_order.setdefault(sentence_of(item).chunk.doc_id, len(doc_order))
+    return sorted(
+        unique,
+        key=lambda i: (doc_order[sentence_of(i).chunk.doc_id], sentence_of(i).span[0]),
+    )
 
 
 def term_coverage(question_terms: set[str], text: str) -> float:

@@ -18,7 +18,7 @@ from docqa.boilerplate import is_boilerplate_for
 from docqa.citations import show_sentence
 from docqa.lexical import normalize
 from docqa.models import Citation, Span
-from docqa.scoring import ScoredSentence
+from docqa.scoring import ScoredSentence, reading_order
 
 if TYPE_CHECKING:
     from docqa.evidence import Evidence
@@ -103,16 +103,11 @@ def select_sentences(
             continue
         texts.add(key)
         chosen.append(candidate)
-    return in_reading_order(chosen)
+    return reading_order(chosen, _itself)
 
 
-def in_reading_order(sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """Documents in order of their best sentence, sentences in text order; repeats dropped."""
-    unique = list({(s.chunk.doc_id, s.span): s for s in sentences}.values())
-    doc_order: dict[str, int] = {}
-    for sentence in unique:
-        doc_order.setdefault(sentence.chunk.doc_id, len(doc_order))
-    return sorted(unique, key=lambda s: (doc_order[s.chunk.doc_id], s.span[0]))
+def _itself(sentence: ScoredSentence) -> ScoredSentence:
+    return sentence
 
 
 def compose_answer(
@@ -175,4 +170,4 @@ class ExtractiveAnswerer:
             )
             chosen.extend(picked)
             phrases = {**typed_phrases(picked, part.question), **phrases}
-        yield compose_answer(in_reading_order(chosen), phrases)
+        yield compose_answer(reading_order(chosen, _itself), phrases)

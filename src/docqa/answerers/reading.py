@@ -19,6 +19,7 @@ from docqa.citations import show_sentence
 from docqa.evidence import ReadFunction, ReadSentence, read_evidence
 from docqa.lexical import normalize
 from docqa.models import Citation
+from docqa.scoring import ScoredSentence, reading_order
 
 if TYPE_CHECKING:
     from docqa.evidence import Evidence
@@ -36,10 +37,11 @@ def choose_read(read: tuple[ReadSentence, ...], second_probability: float) -> li
             runner.sentence.text
         ) != normalize(read[0].sentence.text):
             chosen.append(runner)
-    doc_order: dict[str, int] = {}
-    for r in chosen:
-        doc_order.setdefault(r.sentence.chunk.doc_id, len(doc_order))
-    return sorted(chosen, key=lambda r: (doc_order[r.sentence.chunk.doc_id], r.sentence.span[0]))
+    return reading_order(chosen, _sentence)
+
+
+def _sentence(read: ReadSentence) -> ScoredSentence:
+    return read.sentence
 
 
 def cite_read(number: int, read: ReadSentence) -> Citation:
@@ -85,16 +87,6 @@ class ReaderAnswerer:
             if not read and candidates:
                 read = read_evidence(self.read(), part.question, candidates, self.read_sentences)
             chosen.extend(choose_read(read, self.second_probability))
-        ordered = in_reading_order(chosen)
+        ordered = reading_order(chosen, _sentence)
         citations = tuple(cite_read(n, r) for n, r in enumerate(ordered, start=1))
         yield Draft(" ".join(show_sentence(c.quote, c.number) for c in citations), citations)
-
-
-def in_reading_order(read: list[ReadSentence]) -> list[ReadSentence]:
-    """Documents in order of their first sentence read, sentences in text order; repeats
-    (two parts answered by one sentence) dropped."""
-    unique = list({(r.sentence.chunk.doc_id, r.sentence.span): r for r in read}.values())
-    doc_order: dict[str, int] = {}
-    for r in unique:
-        doc_order.setdefault(r.sentence.chunk.doc_id, len(doc_order))
-    return sorted(unique, key=lambda r: (doc_order[r.sentence.chunk.doc_id], r.sentence.span[0]))
