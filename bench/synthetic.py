@@ -146,6 +146,7 @@ def build(target_chunks: int, clapnq: DocQA) -> dict[str, Any]:
             chunk_chars=settings.chunk_chars,
             overlap=settings.chunk_overlap_sentences,
             batch_size=1000,
+            max_file_bytes=settings.max_file_bytes,
         )
         seconds = elapsed()
     if report.skipped:

@@ -16,6 +16,7 @@ HEAVY = ("gradio", "matplotlib", "langchain_chroma", "langchain_text_splitters",
 # Where each extra's library may be imported (the rest of the package is the core).
 ALLOWED_HOME = {
     "gradio": "docqa.web",
+    "fastapi": "docqa.web",
     "matplotlib": "docqa.evaluation",
     "langchain_chroma": None,  # bench/ alone
     "langchain_text_splitters": None,

@@ -203,6 +203,8 @@ def test_json_api_refuses_requests_without_credentials(protected: dict[str, Any]
             response = httpx.request(method, url + path, auth=auth, timeout=30, **kwargs)
             assert response.status_code == 401, (method, path, response.text)
             assert response.headers["www-authenticate"].startswith("Basic")
+    malformed = httpx.get(url + "api/documents", headers={"Authorization": "Basic !!"}, timeout=30)
+    assert malformed.status_code == 401 and "Malformed" in malformed.json()["detail"]
     assert (protected["corpus"] / "nato-iraq-political-dialogue.txt").is_file()
 
 
@@ -216,6 +218,10 @@ def test_json_api_roles_tokens_and_audit(protected: dict[str, Any]) -> None:
     quote = asked.json()["citations"][0]
     nato = (corpus / quote["source"]).read_text(encoding="utf-8")
     assert nato[quote["start"] : quote["end"]] == quote["quote"]
+
+    UserStore(protected["index"] / "users.json").add("zoe", "pässwörd – lång", "reader")
+    listed = httpx.get(url + "api/documents", auth=("zoe", "pässwörd – lång"), timeout=30)
+    assert listed.status_code == 200  # Basic credentials are read as UTF-8, not ASCII only
 
     token = UserStore(protected["index"] / "users.json").create_token("rita")
     bearer = {"Authorization": f"Bearer {token}"}
@@ -262,3 +268,8 @@ def test_json_api_roles_tokens_and_audit(protected: dict[str, Any]) -> None:
 
     spec = httpx.get(url + "api/openapi.json", timeout=30).json()
     assert {"/api/ask", "/api/documents", "/api/documents/{name}"} <= set(spec["paths"])
+    schemes = {
+        s["type"] + ":" + s["scheme"] for s in spec["components"]["securitySchemes"].values()
+    }
+    assert schemes == {"http:basic", "http:bearer"}  # the description says how to sign in
+    assert len(spec["paths"]["/api/ask"]["post"]["security"]) == 2

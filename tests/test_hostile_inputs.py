@@ -268,6 +268,7 @@ def test_messy_corpus_skips_each_bad_file_with_its_reason(
 
 # ---- upload names ----------------------------------------------------------------------------
 DATA = b"An uploaded note about harbour cranes.\n"
+LIMIT = Settings().max_file_bytes
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ def test_unsafe_upload_names_are_rejected(tmp_path: Path, name: str, reason: str
     corpus = tmp_path / "deep" / "corpus"
     corpus.mkdir(parents=True)
     with pytest.raises(UploadError, match=reason):
-        check_upload(name, DATA)
+        check_upload(name, DATA, max_bytes=LIMIT)
     assert list(tmp_path.rglob("*evil*")) == []
     assert list(corpus.iterdir()) == []
 

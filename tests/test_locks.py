@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from docqa.web.locks import ReadWriteLock
+from docqa.locks import ReadWriteLock
 
 
 def test_readers_share_the_lock() -> None:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 
@@ -70,7 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     corpus, index = copy_nato(tmp_path_factory.mktemp("ui-api"))
     with running_app(corpus, index) as url:
         client = Client(url, verbose=False)
-        yield {"client": client, "corpus": corpus, "index": index}
+        yield {"client": client, "corpus": corpus, "index": index, "url": url}
         client.close()
 
 
@@ -130,6 +131,14 @@ def test_bad_upload_is_rejected_and_changes_nothing(served: dict[str, Any], tmp_
     assert table == before_table
     assert sorted(p.name for p in served["corpus"].iterdir()) == before_files
     assert qa.store.all_ids() == before_ids
+
+
+def test_other_sites_may_not_frame_the_page(served: dict[str, Any]) -> None:
+    for path in ("", "api/documents"):
+        response = httpx.get(served["url"] + path, timeout=30)
+        assert response.status_code == 200, (path, response.text[:200])
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
 
 
 def test_empty_question_is_an_error(served: dict[str, Any]) -> None:

@@ -12,8 +12,11 @@ from langchain_core.embeddings import Embeddings
 from docqa import DocQA
 from docqa.errors import DocQAError
 from docqa.library import add_files, list_documents, remove_document
+from docqa.settings import Settings
 from docqa.uploads import UploadError, check_upload, safe_name, save_upload
 from fixtures_documents import make_docx, make_pdf
+
+LIMIT = Settings().max_file_bytes
 
 SMALL = {
     "alpha.txt": "The alpha station monitors glaciers in the northern valley.\n",
@@ -63,11 +66,15 @@ def test_safe_name_rejects_tricks(name: str, reason: str) -> None:
 
 
 def test_check_upload_accepts_good_files(tmp_path: Path) -> None:
-    assert check_upload("a.txt", b"Plain text.") == "a.txt"
-    assert check_upload("a.md", "# Title\n\nÜmlaut text.".encode()) == "a.md"
-    assert check_upload("a.html", b"<html><body><p>Hi</p></body></html>") == "a.html"
-    assert check_upload("a.pdf", make_pdf(tmp_path / "a.pdf").read_bytes()) == "a.pdf"
-    assert check_upload("a.docx", _docx_bytes(tmp_path)) == "a.docx"
+    assert check_upload("a.txt", b"Plain text.", max_bytes=LIMIT) == "a.txt"
+    assert check_upload("a.md", "# Title\n\nÜmlaut text.".encode(), max_bytes=LIMIT) == "a.md"
+    assert (
+        check_upload("a.html", b"<html><body><p>Hi</p></body></html>", max_bytes=LIMIT) == "a.html"
+    )
+    assert (
+        check_upload("a.pdf", make_pdf(tmp_path / "a.pdf").read_bytes(), max_bytes=LIMIT) == "a.pdf"
+    )
+    assert check_upload("a.docx", _docx_bytes(tmp_path), max_bytes=LIMIT) == "a.docx"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +89,7 @@ def test_check_upload_accepts_good_files(tmp_path: Path) -> None:
 )
 def test_check_upload_rejects_wrong_content(name: str, data: bytes, reason: str) -> None:
     with pytest.raises(UploadError, match=reason):
-        check_upload(name, data)
+        check_upload(name, data, max_bytes=LIMIT)
 
 
 def test_check_upload_rejects_zip_without_word_document() -> None:
@@ -90,7 +97,7 @@ def test_check_upload_rejects_zip_without_word_document() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("other.xml", "<x/>")
     with pytest.raises(UploadError, match="word/document.xml"):
-        check_upload("fake.docx", buffer.getvalue())
+        check_upload("fake.docx", buffer.getvalue(), max_bytes=LIMIT)
 
 
 def test_check_upload_rejects_oversize() -> None:

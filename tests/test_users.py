@@ -199,6 +199,48 @@ def test_repeated_failed_sign_ins_from_one_client_are_slowed() -> None:
     attempt("bad", "10.0.0.8")
     assert waits == [0.5, 1.0]  # another client is not slowed
     attempt("good", "10.0.0.7")
-    assert throttle.failures.get("10.0.0.7") is None  # a success clears the count
+    assert throttle.failures.get("10.0.0.7") == 0  # a success clears the count
     attempt("bad", "10.0.0.9", path="/config", method="GET")
     assert "10.0.0.9" not in throttle.failures  # only sign-ins count
+
+
+def test_failed_sign_in_counts_expire_and_stay_bounded() -> None:
+    from docqa.web.auth import FailureCounts, LoginGuard
+
+    now = [1000.0]
+    counts = FailureCounts(ttl=60.0, limit=3, clock=lambda: now[0])
+    for _ in range(4):
+        counts.add("ana")
+    assert counts.get("ana") == 4
+    now[0] += 61.0  # quiet for longer than the memory
+    assert counts.get("ana") == 0 and "ana" not in counts
+    counts.add("ana")
+    assert counts.get("ana") == 1  # counting starts again, not at 5
+    for i in range(100):  # an attacker trying many names
+        counts.add(f"name-{i}")
+    assert len(counts) == 3  # memory is bounded
+    assert "name-99" in counts and "ana" not in counts  # the one quiet longest went first
+    guard = LoginGuard(UserStore(Path("/nonexistent/users.json")), failures=counts)
+    assert guard.delay("name-99") == 0.0  # one failure: still free
+
+
+def test_every_answer_forbids_framing_by_other_sites() -> None:
+    import asyncio
+
+    from docqa.web.auth import FrameGuard
+
+    sent: list[dict[str, object]] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        headers = [(b"content-type", b"text/html")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"<html></html>"})  # type: ignore[operator]
+
+    async def record(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    asyncio.run(FrameGuard(app)({"type": "http", "path": "/"}, None, record))
+    headers = dict(sent[0]["headers"])  # type: ignore[call-overload]
+    assert headers[b"x-frame-options"] == b"SAMEORIGIN"
+    assert headers[b"content-security-policy"] == b"frame-ancestors 'self'"
+    assert headers[b"content-type"] == b"text/html" and sent[1]["body"] == b"<html></html>"

@@ -265,7 +265,7 @@ class DocQA:
                 chunk_chars=s.chunk_chars,
                 overlap=s.chunk_overlap_sentences,
                 batch_size=s.embedding_batch_size,
-                max_file_bytes=int(s.max_file_mb * 1024 * 1024),
+                max_file_bytes=s.max_file_bytes,
                 progress=progress,
                 on_progress=on_progress,
             )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from docqa.cli_users import add_user_parser, cmd_user
 from docqa.errors import DocQAError
+from docqa.settings import ANSWERERS
 
 if TYPE_CHECKING:
     from docqa.models import Citation
@@ -54,7 +55,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--name", help="title of the report (default: the question file's name)")
     ev.add_argument(
         "--answerer",
-        choices=["extractive", "reader", "llm"],
+        choices=ANSWERERS,
         help="answerer to evaluate (default: DOCQA_ANSWERER, else extractive)",
     )
     add_user_parser(sub)

@@ -144,7 +144,7 @@ def sync_corpus(
     chunk_chars: int,
     overlap: int,
     batch_size: int = 64,
-    max_file_bytes: int = 20 * 1024 * 1024,
+    max_file_bytes: int,
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> tuple[IngestReport, KeywordIndex]:

@@ -22,7 +22,7 @@ from docqa.documents import SUPPORTED_SUFFIXES, CorpusFile, load_file
 from docqa.errors import DocQAError, DocumentError
 from docqa.ingest import ProgressCallback
 from docqa.models import IngestReport
-from docqa.uploads import DEFAULT_MAX_UPLOAD_BYTES, UploadError, check_upload, read_upload
+from docqa.uploads import UploadError, check_upload, read_upload
 from docqa.uploads import save_upload as _save
 
 
@@ -78,7 +78,7 @@ def add_files(
     paths: Sequence[Path | str],
     *,
     names: Sequence[str] | None = None,
-    max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> AddResult:
     """Validate uploaded files, save the good ones into the corpus folder and index them.
@@ -87,7 +87,7 @@ def add_files(
         qa: The corpus and index to add to.
         paths: Where the uploaded files are now (e.g. Gradio's upload cache).
         names: The names the user gave the files (default: each path's file name).
-        max_bytes: Size limit of one file.
+        max_bytes: Size limit of one file (default: the ``max_file_mb`` setting).
         on_progress: ``(done, total)`` callback during embedding.
 
     Returns:
@@ -97,11 +97,12 @@ def add_files(
     if len(given) != len(paths):
         raise ValueError("names must have one entry per path")
     result = AddResult()
+    limit = qa.settings.max_file_bytes if max_bytes is None else max_bytes
     staged: list[tuple[str, bytes]] = []
     for path, name in zip(paths, given, strict=True):
         try:
-            data = read_upload(Path(path), max_bytes)
-            safe = check_upload(name, data, max_bytes)
+            data = read_upload(Path(path), max_bytes=limit)
+            safe = check_upload(name, data, max_bytes=limit)
             _trial_load(safe, data)
         except UploadError as exc:
             result.rejected.append((name, str(exc)))

@@ -71,15 +71,17 @@ class HybridRetriever:
         keyword_index: Returns the current keyword index (rebuilt by the caller when stale).
         mode: ``hybrid``, ``dense`` or ``keyword``.
         candidates: How many chunks each retriever contributes before fusion.
+
+    Every knob comes from ``Settings`` (``DocQA.hybrid``): no default here can disagree with it.
     """
 
     store: ChunkStore
     keyword_index: Callable[[], KeywordIndex]
-    mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    method: FusionMethod = "convex"
-    candidates: int = 40
-    dense_weight: float = 0.5
-    rrf_k: int = 60
+    mode: Literal["hybrid", "dense", "keyword"]
+    method: FusionMethod
+    candidates: int
+    dense_weight: float
+    rrf_k: int
 
     def rank(self, query_vector: Sequence[float] | np.ndarray, query_text: str) -> Ranking:
         """Both raw rankings, ``candidates`` long each."""

@@ -7,7 +7,7 @@ Unknown keys fail loudly so that a typo never silently falls back to a default.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from docqa.errors import ConfigurationError
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
+AnswererName = Literal["extractive", "reader", "llm"]
+ANSWERERS: tuple[str, ...] = get_args(AnswererName)
+"""The built-in answerers' names (``answerers.make_answerer`` builds each)."""
 
 
 class Settings(BaseSettings):
@@ -50,8 +53,8 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20.0,
         gt=0,
-        description="Larger corpus files are skipped with a message (embedding a 50 MB file "
-        "would take hours on a CPU).",
+        description="Larger corpus files are skipped, and larger uploads refused, with a "
+        "message (embedding a 50 MB file would take hours on a CPU).",
     )
     chunk_chars: int = Field(1000, ge=200, le=8000, description="Maximum characters per chunk.")
     chunk_overlap_sentences: int = Field(
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
         description="Answer only when the estimated probability of support reaches this; "
         "None uses the calibrated default.",
     )
-    answerer: Literal["extractive", "reader", "llm"] = Field(
+    answerer: AnswererName = Field(
         "extractive",
         description="'extractive' (the best-scored document sentences), 'reader' (docqa's "
         "trained reader picks the sentence and its answer phrase, and judges answerability) or "
@@ -146,6 +149,11 @@ class Settings(BaseSettings):
         description="Users and roles of the web server (default: <index_dir>/users.json); "
         "when it exists, every page and endpoint asks for a login.",
     )
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes: the one size limit of a corpus file and of an upload."""
+        return int(self.max_file_mb * 1024 * 1024)
 
     @property
     def users_path(self) -> Path:

@@ -7,7 +7,7 @@ different file: a name already taken by other content gets a numeric suffix (``r
 and the same content under the same name is recognised as already present.
 
 Example:
-    >>> name = check_upload("notes.txt", b"Plain text.")
+    >>> name = check_upload("notes.txt", b"Plain text.", max_bytes=settings.max_file_bytes)
     >>> save_upload(Path("corpus"), name, b"Plain text.")
 """
 
@@ -23,9 +23,6 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from docqa.documents import SUPPORTED_SUFFIXES
 from docqa.errors import DocQAError
-
-DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-"""Default size limit of one upload (20 MB); override with ``max_bytes``."""
 
 _TEXT_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -119,7 +116,14 @@ def _check_docx(data: bytes) -> None:
         raise UploadError("not a DOCX (no word/document.xml inside); save it as .docx in Word")
 
 
-def check_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> str:
+def _too_large(size: int, max_bytes: int) -> UploadError:
+    return UploadError(
+        f"the file is too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB); "
+        "split it, or raise the limit (the max_file_mb setting, DOCQA_MAX_FILE_MB)"
+    )
+
+
+def check_upload(name: str, data: bytes, *, max_bytes: int) -> str:
     """Validate one upload (name, size, content) and return its safe file name.
 
     Raises:
@@ -127,15 +131,12 @@ def check_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYT
     """
     safe = safe_name(name)
     if len(data) > max_bytes:
-        raise UploadError(
-            f"the file is too large ({len(data) / 1e6:.1f} MB; the limit is "
-            f"{max_bytes / 1e6:.1f} MB); split it or raise the upload limit"
-        )
+        raise _too_large(len(data), max_bytes)
     check_content(safe, data)
     return safe
 
 
-def read_upload(path: Path, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> bytes:
+def read_upload(path: Path, *, max_bytes: int) -> bytes:
     """Read an uploaded file, refusing it before reading when it is over ``max_bytes``.
 
     Raises:
@@ -144,10 +145,7 @@ def read_upload(path: Path, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise UploadError(
-                f"the file is too large ({size / 1e6:.1f} MB; the limit is "
-                f"{max_bytes / 1e6:.1f} MB); split it or raise the upload limit"
-            )
+            raise _too_large(size, max_bytes)
         return path.read_bytes()
     except OSError as exc:
         raise UploadError(

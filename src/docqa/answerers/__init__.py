@@ -4,7 +4,7 @@
 - ``reader``: the sentence docqa's trained reader judges to answer, its answer phrase marked.
 - ``llm``: a chat model writes the answer; the grounding guard keeps only supported sentences.
 
-A new answerer implements ``Answerer.stream`` and is added to ``ANSWERERS`` and
+A new answerer implements ``Answerer.stream`` and is added to ``settings.AnswererName`` and
 ``make_answerer``; nothing else in docqa changes.
 """
 
@@ -18,6 +18,7 @@ from docqa.answerers.extractive import ExtractiveAnswerer
 from docqa.answerers.generative import LLMAnswerer
 from docqa.answerers.reading import ReaderAnswerer
 from docqa.errors import ConfigurationError
+from docqa.settings import ANSWERERS
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from docqa.evidence import ReadFunction
     from docqa.settings import Settings
 
-ANSWERERS = ("extractive", "reader", "llm")
 
 __all__ = [
     "ANSWERERS",

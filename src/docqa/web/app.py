@@ -25,18 +25,18 @@ except ImportError:  # the web UI is an extra: say how to get it
         "docqa: the web UI needs Gradio: `make run` installs it, or `pip install -e '.[web]'`."
     ) from None
 
-from docqa import audit, library  # noqa: E402
 from docqa.api import DocQA  # noqa: E402
+from docqa.documents import SUPPORTED_SUFFIXES  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
 from docqa.models import Answer  # noqa: E402
+from docqa.service import LibraryService, NotFound, ServiceError  # noqa: E402
 from docqa.users import UserStore  # noqa: E402
 from docqa.web.address import resolve_address  # noqa: E402
 from docqa.web.auth import (  # noqa: E402
     LoginGuard,
-    RoleError,
     exposure_problem,
     is_loopback,
-    require_role,
+    refuse_framing,
     throttle_logins,
 )
 from docqa.web.json_api import register  # noqa: E402
@@ -47,82 +47,83 @@ from docqa.web.render import (  # noqa: E402
     SOURCES_WAIT,
     md_escape,
     render_audit,
+    render_documents,
     render_dropped,
     render_phrases,
     render_sources,
     render_status,
     stream_pieces,
 )
-from docqa.web.state import Library  # noqa: E402
+
+
+def _who(request: gr.Request | None) -> str | None:
+    """The name the page session signed in with (None without sign-in)."""
+    return getattr(request, "username", None) or None
 
 
 def build_app(
-    qa: DocQA,
+    service: LibraryService,
     *,
     index_on_start: bool = True,
-    users: UserStore | None = None,
     warning: str | None = None,
-    lib: Library | None = None,
 ) -> gr.Blocks:
-    """Build the Gradio app over ``qa``; with ``index_on_start`` it indexes in the background.
+    """Build the Gradio page over ``service``; with ``index_on_start`` it indexes in the background.
 
-    With ``users``, every handler checks the signed-in user's role (readers ask; editors also
-    upload and delete); ``warning`` is shown at the top of the page (an unprotected server).
-    ``lib`` shares the page's state with the JSON API (``json_api.register``).
+    Every handler is a thin caller of the service, which checks the signed-in user's role
+    (readers ask; editors also upload and delete), waits for indexing, locks and audits;
+    ``warning`` is shown at the top of the page (an unprotected server).
     """
-    lib = lib or Library(qa)
+    settings = service.qa.settings
+    suffixes = " ".join(sorted(SUPPORTED_SUFFIXES))
+    if index_on_start:
+        service.start_indexing()
+    else:
+        service.mark_ready()
 
-    index_dir = qa.settings.index_dir
+    def status_html() -> str:
+        return render_status(service.status, service.status_kind)
 
-    def allowed(request: gr.Request | None, role: str, action: str | None = None) -> str | None:
-        """The signed-in user's name; a refusal (logged for ``action``) raises ``gr.Error``."""
+    def documents_view(request: gr.Request | None) -> tuple[str, Any]:
+        """The document table and the choices of the delete dropdown."""
         try:
-            return require_role(users, request, role)  # type: ignore[arg-type]
-        except RoleError as exc:
-            if action is not None:
-                who = getattr(request, "username", None)
-                audit.record(index_dir, who, action, None, f"refused: needs {role}")
-            raise gr.Error(str(exc)) from None
+            docs = service.documents(_who(request))
+        except ServiceError:
+            docs = []
+        sources = [d.source for d in docs]
+        return render_documents(docs), gr.Dropdown(choices=sources, value=None)
 
     def audit_view(request: gr.Request) -> str:
-        try:
-            require_role(users, request, "editor")
-        except RoleError:
-            return ""
-        return render_audit(audit.latest(index_dir, 10))
-
-    if index_on_start:
-        lib.start_indexing()
-    else:
-        lib.status = "Ready."
-        lib.ready.set()
+        return render_audit(service.audit_entries(_who(request)))
 
     def respond(
         message: str, chat: list[Any], turns: list[tuple[str, str]], request: gr.Request
     ) -> Iterator[Any]:
-        allowed(request, "reader")
+        try:
+            service.authorize(_who(request), "reader")
+        except ServiceError as exc:
+            raise gr.Error(str(exc)) from None
         question = (message or "").strip()
         if not question:
             yield chat, gr.skip(), turns, ""
             return
         chat = [*chat, {"role": "user", "content": md_escape(question)}]
-        if not lib.ready.is_set():
-            busy = f"⏳ {lib.status} Ask again in a moment."
+        if not service.ready.is_set():
+            busy = f"⏳ {service.status} Ask again in a moment."
             yield [*chat, {"role": "assistant", "content": md_escape(busy)}], gr.skip(), turns, ""
             return
         answer: Answer | None = None
         draft = ""
         try:
-            for item in lib.ask_stream(question, turns):
+            for item in service.ask_stream(_who(request), question, turns):
                 if isinstance(item, Answer):
                     answer = item
-                elif qa.settings.answerer == "llm":
+                elif settings.answerer == "llm":
                     # The model's words as they arrive, marked as not yet verified.
                     draft += item
                     reply = {"role": "assistant", "content": md_escape(draft) + " …"}
                     yield [*chat, reply], SOURCES_WAIT, turns, ""
-        except gr.Error as exc:
-            note = f"⚠️ {exc.message}"
+        except DocQAError as exc:
+            note = f"⚠️ {exc}"
             yield [*chat, {"role": "assistant", "content": md_escape(note)}], gr.skip(), turns, ""
             return
         assert answer is not None
@@ -145,71 +146,76 @@ def build_app(
         question: str, history_json: str = "[]", request: gr.Request | None = None
     ) -> dict[str, Any]:
         """Answer ``question``; ``history_json`` is a JSON list of [question, answer] pairs."""
-        allowed(request, "reader")
         try:
             pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
         except (ValueError, TypeError):
             raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
-        return lib.ask(question, pairs).to_dict()
+        try:
+            return service.ask(_who(request), question, pairs).to_dict()
+        except DocQAError as exc:
+            raise gr.Error(str(exc)) from None
 
     def upload(
         files: list[str] | None,
         request: gr.Request,
         progress: Any = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
-        who = allowed(request, "editor", "upload")
         if not files:
-            return (
-                render_status("Choose one or more files first.", "error"),
-                *lib.documents_view(),
-            )
-        lib.ready.wait(timeout=600)
+            try:
+                service.authorize(_who(request), "editor", "upload")
+            except ServiceError as exc:
+                raise gr.Error(str(exc)) from None
+            note = render_status("Choose one or more files first.", "error")
+            return (note, *documents_view(request))
 
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
-        with lib.lock.writing():
-            result = library.add_files(qa, [Path(f) for f in files], on_progress=on_progress)
-        for name in result.accepted:
-            audit.record(index_dir, who, "upload", name, "added")
-        for name, reason in result.rejected:
-            audit.record(index_dir, who, "upload", name, f"rejected: {reason}")
+        try:
+            result = service.add_files(
+                _who(request), [Path(f) for f in files], on_progress=on_progress
+            )
+        except ServiceError as exc:
+            raise gr.Error(str(exc)) from None
         lines = [f"Added {name}" for name in result.accepted]
         lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
         kind = "error" if result.rejected else "ready"
-        return (render_status("\n".join(lines), kind), *lib.documents_view())
+        return (render_status("\n".join(lines), kind), *documents_view(request))
 
     def delete(source: str | None, request: gr.Request) -> tuple[Any, ...]:
-        who = allowed(request, "editor", "delete")
         if not source:
-            return (render_status("Pick a document to delete.", "error"), *lib.documents_view())
+            try:
+                service.authorize(_who(request), "editor", "delete")
+            except ServiceError as exc:
+                raise gr.Error(str(exc)) from None
+            note = render_status("Pick a document to delete.", "error")
+            return (note, *documents_view(request))
         try:
-            with lib.lock.writing():
-                library.remove_document(qa, source)
-        except DocQAError as exc:
-            audit.record(index_dir, who, "delete", source, f"failed: {exc}")
-            return (render_status(str(exc), "error"), *lib.documents_view())
-        audit.record(index_dir, who, "delete", source, "deleted")
-        return (render_status(f"Deleted {source}", "ready"), *lib.documents_view())
+            service.remove_document(_who(request), source)
+        except NotFound as exc:
+            return (render_status(str(exc), "error"), *documents_view(request))
+        except ServiceError as exc:
+            raise gr.Error(str(exc)) from None
+        return (render_status(f"Deleted {source}", "ready"), *documents_view(request))
 
     def role_view(request: gr.Request) -> tuple[Any, ...]:
-        """Readers see no upload or delete controls (the handlers refuse them anyway)."""
-        try:
-            name = require_role(users, request, "editor")
-        except RoleError:
-            who = getattr(request, "username", "") or "you"
+        """Readers see no upload or delete controls (the service refuses them anyway)."""
+        who = _who(request)
+        if not service.may(who, "editor"):
             note = render_status(
-                f"Signed in as {who} (reader): you can ask; an editor adds and deletes documents.",
+                f"Signed in as {who or 'you'} (reader): you can ask; an editor adds and deletes "
+                "documents.",
                 "ready",
             )
             hidden = gr.update(visible=False)
             return (note, hidden, hidden, hidden, hidden, "")
-        note = render_status(f"Signed in as {name}.", "ready") if name else ""
+        note = render_status(f"Signed in as {who}.", "ready") if who else ""
         shown = gr.update(visible=True)
         return (note, shown, shown, shown, shown, audit_view(request))
 
-    def tick() -> tuple[Any, ...]:
-        return (lib.status_html(), *lib.documents_view(), gr.Timer(active=not lib.ready.is_set()))
+    def tick(request: gr.Request) -> tuple[Any, ...]:
+        timer = gr.Timer(active=not service.ready.is_set())
+        return (status_html(), *documents_view(request), timer)
 
     with gr.Blocks(title="docqa — ask your documents") as demo:
         gr.HTML(
@@ -218,7 +224,7 @@ def build_app(
         )
         if warning:
             gr.HTML(render_status("⚠️ " + warning, "error"), elem_id="docqa-unprotected")
-        status = gr.HTML(lib.status_html(), elem_id="docqa-status")
+        status = gr.HTML(status_html(), elem_id="docqa-status")
         timer = gr.Timer(1.0, active=True)
         turns = gr.State([])
         with gr.Tabs():
@@ -250,7 +256,7 @@ def build_app(
             with gr.Tab("Documents", id="documents"):
                 role_note = gr.HTML(elem_id="docqa-role-note")
                 files = gr.File(
-                    label="Add documents (.txt .md .html .htm .pdf .docx .jsonl, ≤ 20 MB each)",
+                    label=f"Add documents ({suffixes}, ≤ {settings.max_file_mb:g} MB each)",
                     file_count="multiple",
                     type="filepath",
                     elem_id="docqa-upload",
@@ -295,6 +301,7 @@ def launch(
     block: bool = True,
     auth: LoginGuard | None = None,
     api: Callable[[Any], None] | None = None,
+    max_upload_bytes: int,
 ) -> None:
     """Serve ``demo`` on ``host:port`` (never shared publicly); with ``auth``, behind a login;
     ``api`` adds routes to the server's FastAPI app before the first request is awaited."""
@@ -308,12 +315,15 @@ def launch(
         css=CSS,
         theme=gr.themes.Soft(),
         footer_links=["api"],
-        max_file_size="40mb",
+        # Gradio's own cap refuses a file without saying why; set above docqa's limit so that
+        # a file just over it gets docqa's message, which names the limit and its setting.
+        max_file_size=2 * max_upload_bytes,
         quiet=not block,
         app_kwargs={"openapi_url": "/api/openapi.json", "docs_url": "/api/docs"},
     )
     if auth is not None:
         throttle_logins(demo.app)
+    refuse_framing(demo.app)
     if api is not None:
         api(demo.app)
     if block:
@@ -361,15 +371,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             "read, upload and delete documents. Add users ('docqa user add') and restart "
             "without --no-auth."
         )
-    signed = users if protected else None
-    lib = Library(qa)
-    demo = build_app(qa, users=signed, warning=warning, lib=lib)
+    service = LibraryService(qa, users if protected else None)
+    demo = build_app(service, warning=warning)
     launch(
         demo,
         host,
         port,
         auth=LoginGuard(users) if protected else None,
-        api=lambda app: register(app, lib, signed),
+        api=lambda app: register(app, service),
+        max_upload_bytes=qa.settings.max_file_bytes,
     )
 
 

@@ -1,20 +1,26 @@
-"""Sign-in for the web server: the login check, role checks in handlers, and the refusal to
-serve a network address without users.
+"""Sign-in for the web server: the login check, slowing repeated failures, the refusal to
+serve a network address without users, and the refusal to be framed by other sites.
 
-Roles are enforced here, in the handlers, whatever the page shows: a reader who forges an upload
-through the API is refused the same as one who clicks.
+Roles are enforced by the service layer (``docqa.service``) that every handler calls, whatever
+the page shows: a reader who forges an upload through the API is refused as one who clicks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from docqa.users import ROLES, Role, UserStore
+from docqa.users import UserStore
 
 MAX_DELAY_SECONDS = 8.0
+FAILURE_MEMORY_SECONDS = 15 * 60.0
+"""Failed sign-ins of a name or client are forgotten this long after the last one."""
+MAX_FAILURE_KEYS = 10_000
+"""At most this many names or clients are remembered (the longest quiet go first)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -40,6 +46,53 @@ def exposure_problem(host: str, users: UserStore, no_auth: bool) -> str | None:
 
 
 @dataclass
+class FailureCounts:
+    """Failed sign-ins per key (an account name or a client address), kept in bounded memory.
+
+    A key's count is forgotten ``ttl`` seconds after its last failure, and at most ``limit``
+    keys are kept (the one quiet for longest goes first), so memory stays bounded whatever
+    names or addresses an attacker tries.
+    """
+
+    ttl: float = FAILURE_MEMORY_SECONDS
+    limit: int = MAX_FAILURE_KEYS
+    clock: Callable[[], float] = time.monotonic
+    # key -> (failures, time of the last one); insertion order is the order of last failures.
+    _entries: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def get(self, key: str) -> int:
+        """Failures of ``key`` still remembered (0 when none, or when they have expired)."""
+        entry = self._entries.get(key)
+        if entry is None or self.clock() - entry[1] > self.ttl:
+            return 0
+        return entry[0]
+
+    def add(self, key: str) -> None:
+        """Count one more failure of ``key``."""
+        count = self.get(key) + 1
+        now = self.clock()
+        self._entries.pop(key, None)
+        self._entries[key] = (count, now)
+        self._forget_old(now)
+
+    def clear(self, key: str) -> None:
+        """Forget ``key``'s failures (it signed in)."""
+        self._entries.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _forget_old(self, now: float) -> None:
+        for key, (_, last) in list(self._entries.items()):
+            if now - last <= self.ttl and len(self._entries) <= self.limit:
+                break  # the rest failed more recently
+            del self._entries[key]
+
+
+@dataclass
 class LoginGuard:
     """Checks sign-ins against the users file, slowing repeated failures down; Gradio's
     ``auth`` is its ``check`` method.
@@ -51,11 +104,11 @@ class LoginGuard:
 
     users: UserStore
     free_attempts: int = 3
-    failures: dict[str, int] = field(default_factory=dict)
+    failures: FailureCounts = field(default_factory=FailureCounts)
 
     def delay(self, name: str) -> float:
         """Seconds the next attempt for ``name`` waits."""
-        return backoff(self.failures.get(name, 0), self.free_attempts)
+        return backoff(self.failures.get(name), self.free_attempts)
 
     async def check(self, username: str, password: str) -> bool:
         """Whether the name and password are right.
@@ -69,9 +122,9 @@ class LoginGuard:
             await asyncio.sleep(wait)
         role = await asyncio.to_thread(self.users.verify, username, password)
         if role is None:
-            self.failures[username] = self.failures.get(username, 0) + 1
+            self.failures.add(username)
             return False
-        self.failures.pop(username, None)
+        self.failures.clear(username)
         return True
 
 
@@ -96,7 +149,7 @@ class ClientThrottle:
     app: Any
     login_paths: tuple[str, ...] = ("/login", "/login/")
     api_prefix: str = "/api/"
-    failures: dict[str, int] = field(default_factory=dict)
+    failures: FailureCounts = field(default_factory=FailureCounts)
     sleep: Any = asyncio.sleep
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -107,7 +160,7 @@ class ClientThrottle:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("?", 0))[0]
-        wait = backoff(self.failures.get(client, 0))
+        wait = backoff(self.failures.get(client))
         if wait:
             await self.sleep(wait)
 
@@ -115,9 +168,9 @@ class ClientThrottle:
             if message.get("type") == "http.response.start":
                 status = int(message.get("status", 0))
                 if status < 400:
-                    self.failures.pop(client, None)
+                    self.failures.clear(client)
                 elif status == 401 or (login and status == 400):
-                    self.failures[client] = self.failures.get(client, 0) + 1
+                    self.failures.add(client)
             await send(message)
 
         await self.app(scope, receive, counting_send)
@@ -125,33 +178,47 @@ class ClientThrottle:
 
 def throttle_logins(app: Any) -> ClientThrottle:
     """Put a ``ClientThrottle`` in front of a running Starlette/FastAPI ``app``'s middleware."""
-    if app.middleware_stack is None:  # built on the first request; build it now to wrap it
-        app.middleware_stack = app.build_middleware_stack()
-    throttle = ClientThrottle(app.middleware_stack)
-    app.middleware_stack = throttle
+    throttle: ClientThrottle = _wrap(app, ClientThrottle)
     return throttle
 
 
-class RoleError(PermissionError):
-    """A signed-in user asked for something their role does not allow."""
+FRAME_HEADERS = (
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+)
 
 
-def require_role(users: UserStore | None, request: Any, role: Role) -> str | None:
-    """The signed-in user's name when they hold ``role`` (None when sign-in is off).
+@dataclass
+class FrameGuard:
+    """Tells browsers that no other site may show the page in a frame (clickjacking): every
+    HTTP answer carries ``X-Frame-Options: SAMEORIGIN`` and ``frame-ancestors 'self'``."""
 
-    Raises:
-        RoleError: naming the role needed and how to get it.
-    """
-    if users is None:
-        return None
-    name = getattr(request, "username", None)
-    user = users.get(name) if name else None
-    if user is None:
-        raise RoleError("Sign in first.")
-    if not user.may(role):
-        needed = ", ".join(r for r in ROLES if ROLES.index(r) >= ROLES.index(role))
-        raise RoleError(
-            f"{user.name} is a {user.role}: this needs the role {needed}. Ask an admin to run "
-            f"'docqa user add {user.name} --role {role} --replace'."
-        )
-    return user.name
+    app: Any
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def guarded_send(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                names = {bytes(k).lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in FRAME_HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+
+def _wrap(app: Any, wrapper: Callable[[Any], Any]) -> Any:
+    """Put ``wrapper`` in front of a running Starlette/FastAPI ``app``'s middleware."""
+    if app.middleware_stack is None:  # built on the first request; build it now to wrap it
+        app.middleware_stack = app.build_middleware_stack()
+    app.middleware_stack = wrapper(app.middleware_stack)
+    return app.middleware_stack
+
+
+def refuse_framing(app: Any) -> FrameGuard:
+    """Put a ``FrameGuard`` in front of a running Starlette/FastAPI ``app``."""
+    guard: FrameGuard = _wrap(app, FrameGuard)
+    return guard

@@ -1,4 +1,4 @@
-"""A readers-writer lock for the web UI: questions share the index, index writes are exclusive.
+"""A readers-writer lock: questions share the index, index writes are exclusive.
 
 One plain lock would make every question wait for every other one; questions only read, so any
 number may run together, while an upload, delete or start-up indexing waits for them to finish
