@@ -26,8 +26,9 @@ from bench.common import CLAPNQ_DOCS, WORK, log, stopwatch
 from docqa.api import DocQA
 from docqa.chunking import sentence_parts, split_sentences
 from docqa.embeddings import BUNDLED_MODEL, model_identity
-from docqa.ingest import IndexPaths, sync_corpus
-from docqa.manifest import index_lock
+from docqa.index import index_lock
+from docqa.ingest import sync_corpus
+from docqa.layout import IndexPaths
 from docqa.store import ChunkStore
 
 PASSAGES_PER_FILE = 5000  # keeps each .jsonl file far under docqa's per-file size limit

@@ -63,7 +63,7 @@ def test_a_second_instance_answers_from_the_server_and_sees_new_chunks(
         encoding="utf-8",
     )
     writer.ingest()
-    monkeypatch.setattr("docqa.api._GENERATION_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr("docqa.index.GENERATION_CHECK_SECONDS", 0.0)
     hits = reader.hybrid.keyword_index().search("falcon aviary keeper", 3)
     assert hits, "the reader's keyword index did not pick up the new chunk"
     followup = reader.ask("Who is the keeper of the falcon aviary?")

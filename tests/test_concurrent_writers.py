@@ -17,9 +17,10 @@ from langchain_core.embeddings import Embeddings
 from conftest import SMALL_CORPUS, write_corpus
 from docqa import DocQA
 from docqa.errors import IndexError_
-from docqa.ingest import IndexPaths
+from docqa.index import index_lock
 from docqa.keyword import KeywordIndex
-from docqa.manifest import Manifest, index_lock
+from docqa.layout import IndexPaths
+from docqa.manifest import Manifest
 from servers import docqa_script
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,7 @@ QUESTION = "What does the alpha station monitor?"
 _HOLD_LOCK = """
 import sys
 from pathlib import Path
-from docqa.manifest import index_lock
+from docqa.index import index_lock
 with index_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.read()

@@ -21,9 +21,10 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from docqa import DocQA
-from docqa.ingest import IndexPaths
+from docqa.index import index_lock
 from docqa.keyword import KeywordIndex
-from docqa.manifest import Manifest, index_lock
+from docqa.layout import IndexPaths
+from docqa.manifest import Manifest
 from servers import docqa_script
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,10 @@ import pytest
 
 from docqa import DocQA
 from docqa.errors import IndexError_
-from docqa.ingest import IndexPaths
+from docqa.index import index_lock
 from docqa.keyword import KeywordIndex
-from docqa.manifest import Manifest, index_lock
+from docqa.layout import IndexPaths
+from docqa.manifest import Manifest
 
 pytestmark = pytest.mark.slow
 

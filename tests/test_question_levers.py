@@ -23,8 +23,8 @@ from docqa.boilerplate import boilerplate_label, is_boilerplate_for
 from docqa.chunking import PART_STRIDE, PART_WORDS, sentence_parts
 from docqa.conversation import compound_parts
 from docqa.entities import Entity, decode_entities, encode_entities
-from docqa.ingest import IndexPaths
 from docqa.keyword import KeywordIndex, acronym_table
+from docqa.layout import IndexPaths
 from docqa.lexical import initials
 from docqa.manifest import Manifest
 from docqa.models import Chunk, Span

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import MakeQA
-from docqa.manifest import Manifest, index_lock
+from docqa.index import index_lock
+from docqa.manifest import Manifest
 
 
 def test_rebuild_waits_for_the_writer_holding_the_lock(

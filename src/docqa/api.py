@@ -18,8 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -47,21 +45,19 @@ from docqa.evidence import (
     closest_citations,
 )
 from docqa.features import IdfFunction
-from docqa.ingest import IndexPaths, ProgressCallback, rebuild_keyword_index, sync_corpus
+from docqa.index import Index
+from docqa.ingest import ProgressCallback
 from docqa.keyword import KeywordIndex
-from docqa.manifest import Manifest, index_lock
 from docqa.models import ABSTENTION_TEXT, Answer, IngestReport, RetrievedChunk
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
-from docqa.store import ChunkStore, connect, drop_collections
+from docqa.store import ChunkStore
 
 if TYPE_CHECKING:
     # Type-only: importing langchain_core.language_models costs ~0.4 s of every `docqa ask`.
     from langchain_core.language_models import BaseChatModel
 
     from docqa.langchain_retriever import DocQARetriever
-
-_GENERATION_CHECK_SECONDS = 1.0
 
 
 class DocQA:
@@ -100,16 +96,18 @@ class DocQA:
         self._model_identity = (
             model_identity(self.settings.embedding_model) if embedder is None else "custom"
         )
-        self._chroma_client = chroma_client
         self._abstention = abstention_model
         self._chat_model = chat_model
         self._answerer = answerer
         self._tagger = tagger
-        self._paths = IndexPaths(self.settings.index_dir)
-        self._keyword: KeywordIndex | None = None
-        self._index_verified = False
-        self._checked_generation = time.monotonic()
-        self._keyword_lock = threading.Lock()  # concurrent questions rebuild the cache once
+        s = self.settings
+        self.index = Index(
+            s.index_dir,
+            s.collection,
+            self._model_identity,
+            chroma_url=s.chroma_url,
+            chroma_client=chroma_client,
+        )
         if answerer is None and self.settings.answerer == "reader" and self.settings.reader_torch:
             from docqa.reader.reading import preload_reader
 
@@ -131,12 +129,10 @@ class DocQA:
             self._tagger = load_tagger()
         return self._tagger
 
-    @cached_property
+    @property
     def store(self) -> ChunkStore:
-        """The Chroma-backed chunk store."""
-        s = self.settings
-        client = self._chroma_client or connect(s.index_dir, s.chroma_url)
-        return ChunkStore(s.index_dir, s.collection, self._model_identity, client=client)
+        """The Chroma-backed chunk store (``index.store``)."""
+        return self.index.store
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -182,20 +178,7 @@ class DocQA:
 
     def keyword_index(self) -> KeywordIndex:
         """The current keyword (BM25) index, rebuilt from the store when it is stale."""
-        # Another instance may ingest into the same store: look at its generation token now and
-        # then (a cheap metadata read) and rebuild the derived keyword cache when it moved.
-        with self._keyword_lock:
-            now = time.monotonic()
-            if now - self._checked_generation > _GENERATION_CHECK_SECONDS:
-                self.store.refresh()
-                self._checked_generation = now
-            generation = self.store.generation
-            if self._keyword is None or self._keyword.generation != generation:
-                loaded = KeywordIndex.load(self._paths.keyword)
-                if loaded is None or loaded.generation != generation:
-                    loaded = rebuild_keyword_index(self.store, self._paths, generation)
-                self._keyword = loaded
-            return self._keyword
+        return self.index.keyword()
 
     def _idf(self) -> IdfFunction:
         return self.keyword_index().idf
@@ -205,7 +188,7 @@ class DocQA:
         """The retriever behind ``ask`` and ``retriever``."""
         s = self.settings
         return HybridRetriever(
-            store=self.store,
+            store=self.index.store,
             keyword_index=self.keyword_index,
             mode=s.retrieval_mode,
             method=s.fusion,
@@ -221,7 +204,7 @@ class DocQA:
         return EvidenceGatherer(
             embed_query=lambda text: self.embedder.embed_query(text),
             retrieve=self.hybrid.retrieve,
-            read_vectors=self.store.read_vectors,
+            read_vectors=self.index.store.read_vectors,
             keyword_idf=self._idf,
             top_k=s.top_k,
             history_turns=s.history_turns,
@@ -253,47 +236,22 @@ class DocQA:
         version.
         """
         s = self.settings
-        with index_lock(self._paths.root):
-            if rebuild:
-                self._clear_index()
-            report, keyword = sync_corpus(
-                s.corpus_dir,
-                self._paths,
-                self.store,  # opened under the lock: Chroma's first-time set-up must not race
-                self.embedder,
-                self.tagger,
-                chunk_chars=s.chunk_chars,
-                overlap=s.chunk_overlap_sentences,
-                batch_size=s.embedding_batch_size,
-                max_file_bytes=s.max_file_bytes,
-                progress=progress,
-                on_progress=on_progress,
-            )
-        self._keyword = keyword
+        report = self.index.sync(
+            s.corpus_dir,
+            self.embedder,
+            self.tagger,
+            chunk_chars=s.chunk_chars,
+            overlap=s.chunk_overlap_sentences,
+            batch_size=s.embedding_batch_size,
+            max_file_bytes=s.max_file_bytes,
+            progress=progress,
+            on_progress=on_progress,
+            rebuild=rebuild,
+        )
+        if rebuild:  # the stages built on the dropped store must not outlive it
+            for name in ("hybrid", "gatherer"):
+                self.__dict__.pop(name, None)
         return report
-
-    def _clear_index(self) -> None:
-        """Empty the index: both Chroma collections, the manifest and the keyword cache.
-
-        The caller holds the index lock. Collections are dropped through the client (an
-        embedded store's files may be open in this process); only a store that cannot even be
-        opened is deleted from disk.
-        """
-        for name in ("store", "hybrid", "gatherer"):
-            self.__dict__.pop(name, None)
-        self._keyword = None
-        self._index_verified = False
-        s = self.settings
-        try:
-            client = self._chroma_client or connect(s.index_dir, s.chroma_url)
-        except Exception:  # an unreadable embedded store: nothing in it is worth keeping
-            if s.chroma_url or self._chroma_client is not None:
-                raise
-            shutil.rmtree(s.index_dir / "chroma", ignore_errors=True)
-            client = connect(s.index_dir)
-        drop_collections(client, s.collection)
-        self._paths.manifest.unlink(missing_ok=True)
-        shutil.rmtree(self._paths.keyword, ignore_errors=True)
 
     def is_indexed(self) -> bool:
         """Whether an index has been built for this corpus.
@@ -301,16 +259,7 @@ class DocQA:
         Raises:
             IndexError_: when the index exists but was built by an incompatible version.
         """
-        if self._index_verified:
-            return True
-        if not self._paths.manifest.exists():
-            # With a shared server, another instance may have built the index: it is there when
-            # the collection holds chunks, even though this instance has no manifest.
-            self._index_verified = bool(self.settings.chroma_url) and self.store.count() > 0
-            return self._index_verified
-        Manifest.load(self._paths.manifest)  # raises, naming `--rebuild`, when incompatible
-        self._index_verified = True  # read once: the manifest can be large, questions many
-        return True
+        return self.index.is_built()
 
     def _ensure_index(self) -> None:
         if not self.is_indexed():

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-AUDIT_FILE = "audit.jsonl"
+from docqa.layout import IndexPaths
 
 
 def audit_path(index_dir: Path) -> Path:
     """Where the audit log of the index in ``index_dir`` lives."""
-    return index_dir / AUDIT_FILE
+    return IndexPaths(index_dir).audit
 
 
 def record(

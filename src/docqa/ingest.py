@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -22,6 +22,7 @@ from docqa.documents import CorpusFile, load_file, scan_corpus
 from docqa.entities import ENTITIES_VERSION, Tagger
 from docqa.errors import DocumentError
 from docqa.keyword import KeywordIndex
+from docqa.layout import IndexPaths
 from docqa.manifest import FileEntry, Manifest
 from docqa.models import Chunk, IngestReport, SkippedFile
 from docqa.store import ChunkStore
@@ -29,21 +30,6 @@ from docqa.store import ChunkStore
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class IndexPaths:
-    """Where the parts of an index live inside ``index_dir``."""
-
-    root: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / "manifest.json"
-
-    @property
-    def keyword(self) -> Path:
-        return self.root / "keyword"
 
 
 def chunking_signature(chunk_chars: int, overlap: int) -> str:
@@ -155,7 +141,7 @@ def sync_corpus(
     """
     started = time.perf_counter()
     store.refresh()  # another writer may have changed the store while we waited for the lock
-    remove_leftovers(paths.root)
+    remove_leftovers(paths)
     files, skipped = scan_corpus(corpus_dir)
     manifest = Manifest.load(paths.manifest)
     signature = chunking_signature(chunk_chars, overlap)
@@ -230,12 +216,12 @@ def sync_corpus(
     return report, keyword
 
 
-def remove_leftovers(root: Path, min_age_seconds: float = 60.0) -> None:
+def remove_leftovers(paths: IndexPaths, min_age_seconds: float = 60.0) -> None:
     """Delete temporary files a killed process left behind (half-written manifests, keyword
     staging folders). Only old ones: a reader may be saving a keyword cache right now."""
     now = time.time()
-    patterns = (".manifest.json.*.tmp", ".manifest-*", ".keyword-*")
-    for leftover in [path for pattern in patterns for path in root.glob(pattern)]:
+    found = [path for pattern in paths.leftovers for path in paths.root.glob(pattern)]
+    for leftover in found:
         try:
             if now - leftover.stat().st_mtime < min_age_seconds:
                 continue

@@ -6,14 +6,9 @@ the chunks of a changed or deleted file.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from docqa.errors import IndexError_
 from docqa.fileio import atomic_write
@@ -67,33 +62,3 @@ class Manifest:
             "files": {src: asdict(entry) for src, entry in sorted(self.files.items())},
         }
         atomic_write(path, json.dumps(payload))
-
-
-LOCK_NAME = ".lock"
-WAITING_MESSAGE = "another docqa process is writing the index in %s; waiting for it to finish"
-log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def index_lock(index_dir: Path, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on the index while writing it (a ``filelock`` lock file).
-
-    A second writer, in this process or another, waits for the first (``wait=True``) or fails
-    with a clear message. The operating system releases the lock when a process dies.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(index_dir / LOCK_NAME)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if not wait:
-            raise IndexError_(
-                f"Another docqa process is writing the index in {index_dir}. "
-                "Wait for it to finish, then try again."
-            ) from None
-        log.warning(WAITING_MESSAGE, index_dir)
-        lock.acquire(timeout=-1)
-    try:
-        yield
-    finally:
-        lock.release()

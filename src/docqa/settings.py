@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from docqa.errors import ConfigurationError
+from docqa.layout import IndexPaths
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 AnswererName = Literal["extractive", "reader", "llm"]
@@ -158,7 +159,7 @@ class Settings(BaseSettings):
     @property
     def users_path(self) -> Path:
         """The users file: ``users_file``, else ``users.json`` in the index folder."""
-        return self.users_file if self.users_file is not None else self.index_dir / "users.json"
+        return self.users_file if self.users_file is not None else IndexPaths(self.index_dir).users
 
     @field_validator("corpus_dir", "index_dir", "users_file")
     @classmethod

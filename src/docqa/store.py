@@ -20,6 +20,7 @@ import numpy as np
 from docqa.chunking import sentence_parts
 from docqa.entities import decode_entities, encode_entities
 from docqa.errors import IndexError_
+from docqa.layout import IndexPaths
 from docqa.models import Chunk, Span
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -63,7 +64,7 @@ def connect(index_dir: Path, chroma_url: str | None = None) -> Any:
 
     settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
     if not chroma_url:
-        return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+        return chromadb.PersistentClient(path=str(IndexPaths(index_dir).chroma), settings=settings)
     url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
     if not url.hostname:
         raise IndexError_(f"DOCQA_CHROMA_URL={chroma_url!r} is not a URL like http://host:8000.")
