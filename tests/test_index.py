@@ -70,9 +70,7 @@ def test_a_second_index_on_the_folder_sees_the_first_ones_writes(
 
 
 def test_the_index_folder_layout_is_named_in_one_module() -> None:
-    names = re.compile(
-        r"""["'](manifest\.json|users\.json|audit\.jsonl|chroma|\.lock)["']"""
-    )
+    names = re.compile(r"""["'](manifest\.json|users\.json|audit\.jsonl|chroma|\.lock)["']""")
     for path in (ROOT / "src" / "docqa").rglob("*.py"):
         if path.name == "layout.py":
             continue

@@ -54,12 +54,12 @@ class RecordingAnswerer:
 def _llm(reply: str) -> LLMAnswerer:
     chat = FakeListChatModel(responses=[reply])
     embedder = HashingEmbeddings()
-    return LLMAnswerer(chat_model=lambda: chat, embedder=lambda: embedder)
+    return LLMAnswerer(chat_model=lambda: chat, embedder=lambda: embedder, sources=3)
 
 
 def _answerers() -> list[Answerer]:
     return [
-        ExtractiveAnswerer(),
+        ExtractiveAnswerer(max_sentences=3, keep_ratio=1.0, pair_margin=0.0),
         _llm("The falcon aviary feeds its birds at dawn every day. [1]"),
     ]
 

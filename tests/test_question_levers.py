@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from conftest import MakeQA
 from docqa import DocQA
 from docqa.answerers.extractive import (
-    ExtractiveAnswerer,
     answer_candidates,
     compose_answer,
     typed_phrases,
@@ -204,9 +203,7 @@ def test_each_part_of_a_compound_question_gets_its_own_sentence(make_fake_qa: Ma
         "Today the dam supplies drinking water to the town of Elmford.\n"
     )
     qa = make_fake_qa({"dam.txt": text})
-    answer = ExtractiveAnswerer().stream(
-        qa.gather("When was the dam built, and what does the dam supply?")
-    )
+    answer = qa.answerer.stream(qa.gather("When was the dam built, and what does the dam supply?"))
     draft = list(answer)[-1]
     quotes = [c.quote for c in draft.citations]  # type: ignore[union-attr]
     assert quotes == [

@@ -48,6 +48,16 @@ def _evidence(sentences: Sequence[ScoredSentence]) -> Evidence:
     )
 
 
+def _reader(read):  # type: ignore[no-untyped-def]
+    """The reader answerer as the factory builds it from the default settings."""
+    return make_answerer(
+        load_settings(answerer="reader"),
+        embedder=lambda: None,
+        chat_model=lambda: None,
+        reader=lambda: read,
+    )  # type: ignore[arg-type]
+
+
 def _fake_read(probabilities: dict[str, float], phrase: str | None = None):  # type: ignore[no-untyped-def]
     """A reader that gives each sentence a fixed probability and marks ``phrase`` where found."""
 
@@ -65,7 +75,7 @@ def _fake_read(probabilities: dict[str, float], phrase: str | None = None):  # t
 
 
 def test_the_reader_answerer_keeps_the_answerer_contract() -> None:
-    answerer = ReaderAnswerer(read=lambda: _fake_read({"designer": 0.9}, "Ann Lee"))
+    answerer = _reader(_fake_read({"designer": 0.9}, "Ann Lee"))
     assert isinstance(answerer, Answerer) and answerer.name == "reader"
     items = list(answerer.stream(_evidence(_sentences())))
     assert isinstance(items[-1], Draft) and sum(isinstance(i, Draft) for i in items) == 1
@@ -82,12 +92,12 @@ def test_a_second_sentence_joins_only_when_the_reader_judges_it_answers() -> Non
     evidence = _evidence(_sentences())
     both = {"designer": 0.9, "opened": 0.8}
     one = {"designer": 0.9, "opened": 0.6}
-    two = final_draft(ReaderAnswerer(read=lambda: _fake_read(both)).stream(evidence))
+    two = final_draft(_reader(_fake_read(both)).stream(evidence))
     assert [c.quote for c in two.citations] == [  # reading order, numbered in it
         "The bridge opened in 1932.",
         "Its designer was Ann Lee, an engineer.",
     ]
-    single = final_draft(ReaderAnswerer(read=lambda: _fake_read(one)).stream(evidence))
+    single = final_draft(_reader(_fake_read(one)).stream(evidence))
     assert [c.quote for c in single.citations] == ["Its designer was Ann Lee, an engineer."]
 
 
@@ -104,7 +114,7 @@ def test_gathered_readings_are_used_and_only_the_best_sentences_are_read() -> No
     assert calls == [2]  # the two best-scored sentences only
     assert [r.sentence.span for r in read] == [s.span for s in sentences[:2]]
     evidence = Evidence(**{**_evidence(sentences).__dict__, "read": read})
-    answerer = ReaderAnswerer(read=lambda: counting)
+    answerer = _reader(counting)
     final_draft(answerer.stream(evidence))
     assert calls == [2]  # the answerer reused the gathered reading
     features = reader_features(read)

@@ -187,10 +187,10 @@ class EvidenceGatherer:
         [Sequence[Chunk]], tuple[Mapping[str, Vector], Mapping[str, PartVectors]]
     ]
     keyword_idf: Callable[[], IdfFunction]
-    top_k: int = 5
-    history_turns: int = 3
+    top_k: int
+    history_turns: int
+    read_sentences: int
     read: ReadFunction | None = None
-    read_sentences: int = 6
     expand: Callable[[str], str] = str
 
     def rewrite(self, question: str, history: History = ()) -> tuple[str, tuple[Turn, ...]]:

@@ -36,7 +36,7 @@ class Answerer(Protocol):
     cite a document sentence through ``Citation.of_sentence``, so that citations stay exact.
 
     Example:
-        >>> for item in ExtractiveAnswerer().stream(evidence):
+        >>> for item in qa.answerer.stream(evidence):  # built by make_answerer from Settings
         ...     print(item)
         Draft(text='The NATO Mission in Iraq was established in 2018 ... [1]', ...)
     """

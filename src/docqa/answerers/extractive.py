@@ -154,9 +154,9 @@ class ExtractiveAnswerer:
             better than the sentence alone by more than this; None never adds it.
     """
 
-    max_sentences: int = 3
-    keep_ratio: float = 1.0
-    pair_margin: float | None = 0.0
+    max_sentences: int
+    keep_ratio: float
+    pair_margin: float | None
     name: str = "extractive"
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:

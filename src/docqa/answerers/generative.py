@@ -118,7 +118,7 @@ class LLMAnswerer:
 
     chat_model: Callable[[], BaseChatModel]
     embedder: Callable[[], Embeddings]
-    sources: int = 3
+    sources: int
     name: str = "llm"
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:

@@ -67,8 +67,8 @@ class ReaderAnswerer:
     """
 
     read: Callable[[], ReadFunction]
-    read_sentences: int = 6
-    second_probability: float = 0.7
+    read_sentences: int
+    second_probability: float
     name: str = "reader"
 
     def stream(self, evidence: Evidence) -> Iterator[str | Draft]:
