@@ -84,6 +84,23 @@ def test_too_long_question_is_refused_with_the_limit(unindexed: DocQA) -> None:
     assert not unindexed.is_indexed()
 
 
+def test_an_overlong_conversation_is_refused_with_the_limit(tmp_path: Path) -> None:
+    fake = DeterministicFakeEmbedding(size=384)
+    qa = DocQA(
+        corpus_dir=tmp_path / "missing",
+        index_dir=tmp_path / "index",
+        embedder=fake,
+        max_history_turns=4,
+    )
+    turns = [("Who came?", "Ana came.")] * 5
+    with pytest.raises(QuestionError) as caught:
+        qa.ask("And then?", history=turns)
+    assert "5 earlier turns" in str(caught.value) and "DOCQA_MAX_HISTORY_TURNS" in str(caught.value)
+    with pytest.raises(QuestionError):
+        qa.retrieve("And then?", history=turns)
+    assert not qa.is_indexed()  # refused before any work
+
+
 def test_non_text_question_is_refused(unindexed: DocQA) -> None:
     with pytest.raises(QuestionError, match="text"):
         unindexed.ask(42)  # type: ignore[arg-type]

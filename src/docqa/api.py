@@ -41,6 +41,7 @@ from docqa.evidence import (
     Evidence,
     EvidenceGatherer,
     ReadFunction,
+    check_history,
     clean_question,
     closest_citations,
 )
@@ -273,6 +274,7 @@ class DocQA:
     def retrieve(self, question: str, history: History = ()) -> list[RetrievedChunk]:
         """The chunks ``ask`` would answer from, best first (stage 1 without the scoring)."""
         cleaned = self.check_question(question)
+        history = check_history(history, self.settings.max_history_turns)
         self._ensure_index()
         query, _ = self.gatherer.rewrite(cleaned, history)
         return list(self.gatherer.search(query).retrieved)
@@ -280,6 +282,7 @@ class DocQA:
     def gather(self, question: str, history: History = ()) -> Evidence:
         """Stage 1: the evidence for ``question`` (builds the index first if there is none)."""
         cleaned = self.check_question(question)
+        history = check_history(history, self.settings.max_history_turns)
         self._ensure_index()
         return self.gatherer.gather(cleaned, history)
 

@@ -73,6 +73,20 @@ def clean_question(question: object, max_chars: int) -> str:
     return cleaned
 
 
+def check_history(history: History, max_turns: int) -> History:
+    """``history`` when it is a list of at most ``max_turns`` turns, else a ``QuestionError``.
+
+    Only the last few turns are read (``history_turns``), but a client may send any number: a
+    cap keeps one request from holding a whole archive in memory for nothing.
+    """
+    if len(history) > max_turns:
+        raise QuestionError(
+            f"The conversation sent has {len(history):,} earlier turns; the limit is "
+            f"{max_turns:,}. Send only the recent turns, or raise DOCQA_MAX_HISTORY_TURNS."
+        )
+    return history
+
+
 @dataclass(frozen=True)
 class ReadSentence:
     """A candidate sentence and what the reader made of it."""

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
         2000, ge=10, description="Longer questions are refused with a clear error."
     )
     history_turns: int = Field(3, ge=0, description="Earlier turns used to resolve follow-ups.")
+    max_history_turns: int = Field(
+        200, ge=1, description="A conversation sent with more earlier turns is refused."
+    )
     users_file: Path | None = Field(
         None,
         description="Users and roles of the web server (default: <index_dir>/users.json); "
