@@ -13,6 +13,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,15 @@ from docqa.web.render import (  # noqa: E402
     render_status,
     stream_pieces,
 )
+
+
+@contextmanager
+def _page_errors() -> Iterator[None]:
+    """A refusal or error of the service, shown on the page as Gradio's error message."""
+    try:
+        yield
+    except DocQAError as exc:
+        raise gr.Error(str(exc)) from None
 
 
 def _who(request: gr.Request | None) -> str | None:
@@ -98,10 +108,8 @@ def build_app(
     def respond(
         message: str, chat: list[Any], turns: list[tuple[str, str]], request: gr.Request
     ) -> Iterator[Any]:
-        try:
+        with _page_errors():
             service.authorize(_who(request), "reader")
-        except ServiceError as exc:
-            raise gr.Error(str(exc)) from None
         question = (message or "").strip()
         if not question:
             yield chat, gr.skip(), turns, ""
@@ -150,10 +158,8 @@ def build_app(
             pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
         except (ValueError, TypeError):
             raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
-        try:
+        with _page_errors():
             return service.ask(_who(request), question, pairs).to_dict()
-        except DocQAError as exc:
-            raise gr.Error(str(exc)) from None
 
     def upload(
         files: list[str] | None,
@@ -161,22 +167,18 @@ def build_app(
         progress: Any = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         if not files:
-            try:
+            with _page_errors():
                 service.authorize(_who(request), "editor", "upload")
-            except ServiceError as exc:
-                raise gr.Error(str(exc)) from None
             note = render_status("Choose one or more files first.", "error")
             return (note, *documents_view(request))
 
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
-        try:
+        with _page_errors():
             result = service.add_files(
                 _who(request), [Path(f) for f in files], on_progress=on_progress
             )
-        except ServiceError as exc:
-            raise gr.Error(str(exc)) from None
         lines = [f"Added {name}" for name in result.accepted]
         lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
         kind = "error" if result.rejected else "ready"
@@ -184,17 +186,15 @@ def build_app(
 
     def delete(source: str | None, request: gr.Request) -> tuple[Any, ...]:
         if not source:
-            try:
+            with _page_errors():
                 service.authorize(_who(request), "editor", "delete")
-            except ServiceError as exc:
-                raise gr.Error(str(exc)) from None
             note = render_status("Pick a document to delete.", "error")
             return (note, *documents_view(request))
         try:
             service.remove_document(_who(request), source)
-        except NotFound as exc:
+        except NotFound as exc:  # shown in the status line; other refusals as errors
             return (render_status(str(exc), "error"), *documents_view(request))
-        except ServiceError as exc:
+        except DocQAError as exc:
             raise gr.Error(str(exc)) from None
         return (render_status(f"Deleted {source}", "ready"), *documents_view(request))
 
