@@ -272,4 +272,5 @@ def test_json_api_roles_tokens_and_audit(protected: dict[str, Any]) -> None:
         s["type"] + ":" + s["scheme"] for s in spec["components"]["securitySchemes"].values()
     }
     assert schemes == {"http:basic", "http:bearer"}  # the description says how to sign in
+    assert set(spec["components"]["securitySchemes"]) == {"HTTPBasic", "HTTPBearer"}
     assert len(spec["paths"]["/api/ask"]["post"]["security"]) == 2

@@ -65,7 +65,12 @@ class _Basic(HTTPBasic):
         return HTTPBasicCredentials(username=name, password=password)
 
 
-_BASIC = _Basic(realm="docqa", auto_error=False, description="A user's name and password.")
+_BASIC = _Basic(
+    scheme_name="HTTPBasic",
+    realm="docqa",
+    auto_error=False,
+    description="A user's name and password.",
+)
 _BEARER = HTTPBearer(auto_error=False, description="A token from 'docqa token create NAME'.")
 
 
