@@ -257,8 +257,13 @@ def review(decision: Decision, evidence: Evidence, citations: tuple[Citation, ..
             AbstentionCode.UNSUPPORTED_ANSWER,
             "no sentence of the answer is supported by the documents",
         )
-    tagged = {(s.chunk.doc_id, s.span): s.tagged for s in evidence.sentences}
-    answer = [tagged.get((c.doc_id, (c.start, c.end)), TaggedText(c.quote)) for c in citations]
+    # Only the cited sentences' entities are read (``tagged`` filters the chunk's entities).
+    scored = {(s.chunk.doc_id, s.span): s for s in evidence.sentences}
+    cited = [scored.get((c.doc_id, (c.start, c.end))) for c in citations]
+    answer = [
+        TaggedText(c.quote) if s is None else s.tagged
+        for c, s in zip(citations, cited, strict=True)
+    ]
     lacking = missing_answer_type(evidence.query, answer)
     if lacking is not None:
         return decision.abstain(

@@ -65,10 +65,6 @@ class TaggedText:
     text: str
     entities: Sequence[Entity] | None = None
 
-    def entity_texts(self, kinds: frozenset[str]) -> list[str]:
-        """The text of each entity of one of ``kinds``."""
-        return [self.text[e.start : e.end] for e in self.entities or () if e.kind in kinds]
-
 
 def answer_type_match(question: str, text: str) -> float:
     """1.0 when ``text`` holds the kind of thing the question asks for (or no type is implied).
@@ -136,8 +132,7 @@ def holds_kind(kind: str, passage: TaggedText, question: str) -> bool:
     """
     if passage.entities is None:
         return pattern_holds_kind(kind, passage.text, question)
-    asked = set(words(question))
-    return any(not set(words(found)) & asked for found in passage.entity_texts(_ANSWERED_BY[kind]))
+    return answer_phrase(kind, passage, question) is not None
 
 
 def pattern_holds_kind(kind: str, text: str, question: str) -> bool:
@@ -178,7 +173,8 @@ def missing_answer_type(question: str, answer: Sequence[TaggedText]) -> str | No
     """
     kind = asked_kind(question)
     if kind is None or any(
-        holds_kind(kind, passage, question) or pattern_holds_kind(kind, passage.text, question)
+        answer_phrase(kind, passage, question) is not None
+        or pattern_holds_kind(kind, passage.text, question)
         for passage in answer
     ):
         return None

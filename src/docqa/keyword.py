@@ -20,12 +20,12 @@ import bm25s
 import numpy as np
 
 from docqa.lexical import (
-    STOPWORDS,
     TOKENIZER_VERSION,
     acronyms_in,
     capitalised_phrases,
     initials,
     keyword_tokens,
+    phrase_words,
 )
 
 _META = "docqa-keyword.json"
@@ -145,9 +145,7 @@ def acronym_table(texts: Iterable[str]) -> dict[str, str]:
     counts: Counter[str] = Counter()
     for text in texts:
         for phrase in capitalised_phrases(text):
-            tokens = phrase.split()
-            while tokens and tokens[0].casefold() in STOPWORDS:  # "The ..." opens a sentence
-                tokens = tokens[1:]
+            tokens = phrase_words(phrase)
             if len(tokens) >= 2:
                 counts[" ".join(tokens)] += 1
     table: dict[str, str] = {}

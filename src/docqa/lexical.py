@@ -303,12 +303,19 @@ def named_phrases(text: str, skip_first_word: bool = False) -> list[tuple[str, .
 _ACRONYM = re.compile(r"(?<![\w-])[A-Z]{2,6}(?![\w-])")
 
 
+def phrase_words(phrase: str) -> list[str]:
+    """The words of a capitalised phrase without the function words that open it: "The NATO
+    Mission" opens a sentence, and its "The" is not part of the name."""
+    tokens = phrase.split()
+    while tokens and tokens[0].casefold() in STOPWORDS:
+        tokens = tokens[1:]
+    return tokens
+
+
 def initials(phrase: str) -> set[str]:
     """The acronyms a capitalised phrase may be written as: its capitalised words' initials,
     and all its words' ("NATO Mission in Iraq" -> {"NMI", "NMII"})."""
-    tokens = phrase.split()
-    while tokens and tokens[0].casefold() in STOPWORDS:  # "The NATO Mission ...": not an initial
-        tokens = tokens[1:]
+    tokens = phrase_words(phrase)
     capitalised = "".join(w[0] for w in tokens if w[:1].isupper()).upper()
     every = "".join(w[0] for w in tokens if w[:1].isalpha()).upper()
     return {a for a in (capitalised, every) if len(a) >= 2}
