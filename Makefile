@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-llm browser run chat test test-fast lint typecheck pytest eval eval-bench eval-squad bench train-reader clean
+.PHONY: install install-llm browser postgres run chat test test-fast lint typecheck pytest eval eval-bench eval-squad bench train-reader clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,19 @@ browser:
 		fi; \
 	fi
 
-pytest: install-llm browser
+# The database tests start Debian's PostgreSQL server of their own (tests/servers.py).
+postgres:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing PostgreSQL for the database tests (apt-get install postgresql)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL is missing: run 'sudo apt-get install -y postgresql', then 'make test' again."; \
+			exit 1; \
+		fi; \
+	fi
+
+pytest: install-llm browser postgres
 	$(BIN)/pytest
 
 # Everything: lint, types, the unit tests and the slow tests (real model, servers, browser, LLM).

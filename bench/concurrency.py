@@ -105,11 +105,14 @@ def run(
     env = {**os.environ, **OFFLINE_ENV}
     credentials = None
     if auth:
-        from docqa.users import UserStore
+        from docqa.settings import load_settings
+        from docqa.state import State
 
-        users_file = index.parent / f"bench-users-{port}.json"
-        UserStore(users_file).add(*BENCH_USER, "reader")
-        env["DOCQA_USERS_FILE"] = str(users_file)
+        database = f"sqlite:///{index.parent / f'bench-users-{port}.db'}"
+        State.open(load_settings(index_dir=index, database_url=database)).users.add(
+            *BENCH_USER, "reader"
+        )
+        env["DOCQA_DATABASE_URL"] = database
         credentials = BENCH_USER
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port)]

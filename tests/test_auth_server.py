@@ -16,8 +16,8 @@ import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import Browser, Page, expect
 
-from docqa.audit import latest
-from docqa.users import UserStore
+from docqa.settings import load_settings
+from docqa.state import State
 from servers import free_port, serving
 from test_ui_api import SERVER_ENV, copy_nato
 from test_ui_browser import TIMEOUT, ask, browser, shot
@@ -31,6 +31,16 @@ NEW_TEXT = "The Quillfeather archive opened in 1911. Its first keeper was Maren 
 pytestmark = pytest.mark.slow
 
 
+def _state(index: Path) -> State:
+    """The server's database (cheap password hashes: a test, not a server)."""
+    return State.open(load_settings(index_dir=index), rounds=4)
+
+
+def latest(index: Path) -> list[dict[str, Any]]:
+    """The server's last audit entries."""
+    return _state(index).audit.latest()
+
+
 def _app(corpus: Path, index: Path, *extra: str) -> list[str]:
     args = ["--corpus", str(corpus), "--index", str(index), *extra]
     return [sys.executable, str(ROOT / "app.py"), *args]
@@ -40,7 +50,7 @@ def _app(corpus: Path, index: Path, *extra: str) -> list[str]:
 def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The UI over the NATO corpus with two users: rita (reader) and eddie (editor)."""
     corpus, index = copy_nato(tmp_path_factory.mktemp("auth"))
-    users = UserStore(index / "users.json", rounds=4)  # cheap hashes: a test, not a server
+    users = _state(index).users
     users.add("rita", PASSWORDS["rita"], "reader")
     users.add("eddie", PASSWORDS["eddie"], "editor")
     port = free_port()
@@ -127,7 +137,7 @@ def test_a_network_address_without_users_is_refused(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("docqa: refusing to serve 0.0.0.0 without sign-in")
     assert "docqa user add" in lines[-1] and "--no-auth" in lines[-1]
-    assert not (index / "users.json").exists()
+    assert not _state(index).users.exists()
 
 
 def test_no_auth_serves_a_network_address_with_a_warning(tmp_path: Path) -> None:
@@ -219,11 +229,11 @@ def test_json_api_roles_tokens_and_audit(protected: dict[str, Any]) -> None:
     nato = (corpus / quote["source"]).read_text(encoding="utf-8")
     assert nato[quote["start"] : quote["end"]] == quote["quote"]
 
-    UserStore(protected["index"] / "users.json").add("zoe", "pässwörd – lång", "reader")
+    _state(protected["index"]).users.add("zoe", "pässwörd – lång", "reader")
     listed = httpx.get(url + "api/documents", auth=("zoe", "pässwörd – lång"), timeout=30)
     assert listed.status_code == 200  # Basic credentials are read as UTF-8, not ASCII only
 
-    token = UserStore(protected["index"] / "users.json").create_token("rita")
+    token = _state(protected["index"]).users.create_token("rita")
     bearer = {"Authorization": f"Bearer {token}"}
     listed = httpx.get(url + "api/documents", headers=bearer, timeout=30)
     assert listed.status_code == 200

@@ -4,16 +4,16 @@ only knows the URL and answers — and notices when the collection changes under
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import Embeddings
 
+import servers
 from docqa import DocQA
 from docqa.errors import IndexError_
-from servers import free_port, serving
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
@@ -22,12 +22,7 @@ NATO = ROOT / "corpus" / "nato-iraq-political-dialogue.txt"
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`chroma run` on a free loopback port, its data in a temporary folder."""
-    chroma = Path(sys.executable).with_name("chroma")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    command = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
-    url = f"http://127.0.0.1:{port}"
-    with serving(command, f"{url}/api/v2/heartbeat", "chroma run", 60):
+    with servers.chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
 
 

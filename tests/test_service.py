@@ -1,5 +1,6 @@
-"""The service layer behind the page and the JSON API: roles, waiting, locking and the audit log,
-each done once (fast lane: fake embeddings, a real Chroma store and real files)."""
+"""The service layer behind the page and the JSON API: roles, workspaces, waiting, locking, kept
+conversations and the audit log, each done once (fast lane: fake embeddings, a real Chroma
+store, a real SQLite database and real files)."""
 
 from __future__ import annotations
 
@@ -11,28 +12,35 @@ from pathlib import Path
 import pytest
 
 from conftest import MakeQA
-from docqa.audit import latest
-from docqa.models import Answer
+from docqa.api import DocQA
 from docqa.service import (
     Forbidden,
     LibraryService,
     NotFound,
     NotReady,
+    Reply,
     SignInRequired,
 )
-from docqa.users import UserStore
+from docqa.state import State
 
 FILES = {"otters.txt": "The river otters of Lake Vell were counted in 1998. There were 41.\n"}
 NOTE = "The lighthouse keeper of Cape Doran was Ines Moraga.\n"
 
 
+def state_of(qa: DocQA) -> State:
+    return State.open(qa.settings, rounds=4)
+
+
+def service_of(qa: DocQA, *, protected: bool = False, **options: float) -> LibraryService:
+    return LibraryService(qa, state_of(qa), protected=protected, **options)
+
+
 @pytest.fixture
-def served(make_fake_qa: MakeQA, tmp_path: Path) -> LibraryService:
+def served(make_fake_qa: MakeQA) -> LibraryService:
     qa = make_fake_qa(FILES)
-    users = UserStore(tmp_path / "users.json", rounds=4)
-    users.add("rita", "reader password", "reader")
-    users.add("eddie", "editor password", "editor")
-    service = LibraryService(qa, users)
+    service = service_of(qa, protected=True)
+    service.state.users.add("rita", "reader password", "reader")
+    service.state.users.add("eddie", "editor password", "editor")
     service.start_indexing().join()
     return service
 
@@ -49,14 +57,15 @@ def _corpus(service: LibraryService) -> list[str]:
 
 
 def _audit(service: LibraryService) -> list[tuple[str, str, str | None, str]]:
-    return [(e["user"], e["action"], e["file"], e["outcome"]) for e in latest(service.index_dir)]
+    entries = service.state.audit.latest()
+    return [(e["user"], e["action"], e["file"], e["outcome"]) for e in entries]
 
 
 def test_a_reader_asks_but_may_not_change_the_library(
     served: LibraryService, tmp_path: Path
 ) -> None:
-    answer = served.ask("rita", "When were the river otters of Lake Vell counted?")
-    assert isinstance(answer, Answer) and answer.citations
+    reply = served.ask("rita", "When were the river otters of Lake Vell counted?")
+    assert isinstance(reply, Reply) and reply.shown.answer.citations
     assert [d.source for d in served.documents("rita")] == ["otters.txt"]
     before = _corpus(served)
     with pytest.raises(Forbidden, match="needs the role editor") as refused:
@@ -88,7 +97,7 @@ def test_an_editor_adds_and_removes_and_each_outcome_is_audited(
     bad = _upload(tmp_path, "empty.txt", "   \n")
     result = served.add_files("eddie", [_upload(tmp_path, "note.txt", NOTE), bad])
     assert result.accepted == ["note.txt"] and [n for n, _ in result.rejected] == ["empty.txt"]
-    answer = served.ask("rita", "Who was the lighthouse keeper of Cape Doran?")
+    answer = served.ask("rita", "Who was the lighthouse keeper of Cape Doran?").shown.answer
     assert "Ines Moraga" in answer.text and answer.citations[0].source == "note.txt"
     served.remove_document("eddie", "note.txt")
     with pytest.raises(NotFound) as missing:
@@ -108,19 +117,21 @@ def test_an_editor_adds_and_removes_and_each_outcome_is_audited(
 def test_questions_wait_for_indexing_and_say_so_when_it_takes_too_long(
     make_fake_qa: MakeQA,
 ) -> None:
-    service = LibraryService(make_fake_qa(FILES), None, wait_seconds=0.05)
-    assert service.status_kind == "busy"
+    service = service_of(make_fake_qa(FILES), wait_seconds=0.05)
+    assert service.default.status_kind == "busy"
     with pytest.raises(NotReady, match="Indexing") as busy:
         service.ask(None, "How many otters were there?")
     assert busy.value.status == 503
     assert service.documents(None) == []  # nothing listed before the index is there
     service.start_indexing().join()
-    assert service.status_kind == "ready" and service.status.startswith("Ready. Index:")
-    assert service.ask(None, "When were the river otters of Lake Vell counted?").citations
+    assert service.default.status_kind == "ready"
+    assert service.default.status.startswith("Ready. Index:")
+    reply = service.ask(None, "When were the river otters of Lake Vell counted?")
+    assert reply.shown.answer.citations
 
 
 def test_without_users_everyone_may_do_everything(make_fake_qa: MakeQA) -> None:
-    service = LibraryService(make_fake_qa(FILES), None)
+    service = service_of(make_fake_qa(FILES))
     service.mark_ready()
     assert service.authorize(None, "admin") is None
     assert service.may(None, "editor")
@@ -134,7 +145,7 @@ def test_a_write_waits_for_the_questions_in_flight(served: LibraryService, tmp_p
         served.add_files("eddie", [note])
         order.append("write")
 
-    with served.lock.reading():  # a question in flight
+    with served.default.lock.reading():  # a question in flight
         writer = threading.Thread(target=write)
         writer.start()
         writer.join(timeout=0.3)

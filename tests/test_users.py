@@ -1,33 +1,50 @@
-"""The users file: slow salted hashes only, owner-only permissions, clear refusals."""
+"""Users in the database: slow salted hashes only, an owner-only file, clear refusals."""
 
 from __future__ import annotations
 
 import io
-import json
 import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from docqa.cli import main
+from docqa.db.schema import UserRow
+from docqa.settings import load_settings
+from docqa.state import State
 from docqa.users import User, UserError, UserStore, check_password, hash_password
+
+
+def open_state(index: Path) -> State:
+    return State.open(load_settings(index_dir=index), rounds=4)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> UserStore:
-    return UserStore(tmp_path / "index" / "users.json", rounds=4)
+    return open_state(tmp_path / "index").users
+
+
+def _stored_bytes(index: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(index.glob("docqa.db*")))
+
+
+def _rows(store: UserStore) -> list[tuple[str, str, str]]:
+    with store.db.transaction() as session:
+        return [(r.name, r.role, r.password_hash) for r in session.scalars(select(UserRow))]
 
 
 def test_passwords_are_stored_only_as_salted_hashes_in_an_owner_only_file(
-    store: UserStore,
+    store: UserStore, tmp_path: Path
 ) -> None:
     store.add("ana", "correct horse battery", "editor")
     store.add("ben", "correct horse battery", "reader")
-    raw = store.path.read_text(encoding="utf-8")
-    assert "correct horse" not in raw and "battery" not in raw
-    hashes = {u["hash"] for u in json.loads(raw)["users"].values()}
-    assert len(hashes) == 2  # the same password, two salts
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    index = tmp_path / "index"
+    raw = _stored_bytes(index)
+    assert b"correct horse" not in raw and b"battery" not in raw
+    hashes = {h for _, _, h in _rows(store)}
+    assert len(hashes) == 2 and all(h.startswith("$2b$") for h in hashes)  # two salts
+    assert stat.S_IMODE((index / "docqa.db").stat().st_mode) == 0o600
     assert store.verify("ana", "correct horse battery") == "editor"
     assert store.verify("ana", "correct horse batterY") is None
     assert store.verify("nobody", "correct horse battery") is None
@@ -57,14 +74,14 @@ def test_bad_input_is_refused_and_changes_nothing(
     store: UserStore, name: str, password: str, role: str, message: str
 ) -> None:
     store.add("ana", "correct horse battery", "editor")
-    before = store.path.read_bytes()
+    before = _rows(store)
     with pytest.raises(UserError, match=message):
         store.add(name, password, role)
     with pytest.raises(UserError, match="already exists"):
         store.add("ana", "another long one", "reader")
     with pytest.raises(UserError, match="No user"):
         store.remove("zed")
-    assert store.path.read_bytes() == before
+    assert _rows(store) == before
 
 
 def test_replace_and_remove(store: UserStore) -> None:
@@ -72,15 +89,11 @@ def test_replace_and_remove(store: UserStore) -> None:
     store.add("ana", "a brand new secret", "admin", replace=True)
     assert store.verify("ana", "a brand new secret") == "admin"
     assert store.verify("ana", "correct horse battery") is None
+    token = store.create_token("ana")
+    assert store.verify_token(token) == User("ana", "admin")
     store.remove("ana")
-    assert store.users() == [] and store.exists()
-
-
-def test_a_damaged_users_file_is_reported_with_the_fix(store: UserStore) -> None:
-    store.path.parent.mkdir(parents=True)
-    store.path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(UserError, match="cannot be read"):
-        store.verify("ana", "whatever pass")
+    assert store.users() == [] and not store.exists()
+    assert store.verify_token(token) is None  # the user's tokens went with it
 
 
 def test_cli_user_commands(
@@ -91,7 +104,7 @@ def test_cli_user_commands(
     assert main(["--index", str(index), "user", "add", "ana", "--role", "editor",
                  "--password-stdin"]) == 0  # fmt: skip
     assert "Added ana (editor)" in capsys.readouterr().out
-    assert UserStore(index / "users.json").verify("ana", "a long passphrase") == "editor"
+    assert open_state(index).users.verify("ana", "a long passphrase") == "editor"
     assert main(["--index", str(index), "user", "list"]) == 0
     assert capsys.readouterr().out.strip() == "ana\teditor"
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
@@ -122,44 +135,40 @@ def test_the_login_check_is_awaited_and_slows_repeated_failures(store: UserStore
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")  # noqa: S104
-    store.path.unlink()
+    store.remove("ana")  # no users left: a network address is refused
     problem = exposure_problem("0.0.0.0", store, no_auth=False)  # noqa: S104
     assert problem is not None and "docqa user add" in problem
     assert exposure_problem("0.0.0.0", store, no_auth=True) is None  # noqa: S104
     assert exposure_problem("127.0.0.1", store, no_auth=False) is None
 
 
-def test_audit_log_appends_one_json_line_per_change(tmp_path: Path) -> None:
-    from docqa.audit import audit_path, latest, record
-
-    index = tmp_path / "index"
-    record(index, "ana", "upload", "memo.md", "added")
-    record(index, None, "delete", "memo.md", "deleted")
-    with audit_path(index).open("a", encoding="utf-8") as log:
-        log.write("{damaged\n")
-    record(index, "ben", "upload", None, "refused: needs editor")
-    entries = latest(index, 10)
+def test_the_audit_log_keeps_one_entry_per_change_in_order(tmp_path: Path) -> None:
+    log = open_state(tmp_path / "index").audit
+    log.record("ana", "upload", "memo.md", "added", workspace="default")
+    log.record(None, "delete", "memo.md", "deleted", workspace="legal")
+    log.record("ben", "user add", "cy", "added (reader)")
+    entries = log.latest(10)
     assert [(e["user"], e["action"], e["file"], e["outcome"]) for e in entries] == [
         ("ana", "upload", "memo.md", "added"),
         ("-", "delete", "memo.md", "deleted"),
-        ("ben", "upload", None, "refused: needs editor"),
+        ("ben", "user add", "cy", "added (reader)"),
     ]
-    assert all(e["time"].endswith("+00:00") for e in entries)
-    assert latest(index, 1) == entries[-1:]
-    assert stat.S_IMODE(audit_path(index).stat().st_mode) == 0o600
+    assert log.latest(1) == entries[-1:]
+    legal = log.latest(10, workspace="legal", unscoped=False)
+    assert [e["action"] for e in legal] == ["delete"]
+    default = log.latest(10, workspace="default")  # with the entries of no workspace
+    assert [e["action"] for e in default] == ["upload", "user add"]
 
 
 def test_user_commands_are_audited(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from docqa.audit import latest
-
     index = tmp_path / "index"
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
     assert main(["--index", str(index), "user", "add", "ana", "--password-stdin"]) == 0
     assert main(["--index", str(index), "user", "remove", "zed"]) == 2
     capsys.readouterr()
-    (added, failed) = latest(index)
+    (added, failed) = open_state(index).audit.latest()
     assert (added["action"], added["file"], added["outcome"]) == (
         "user add",
         "ana",
@@ -167,7 +176,7 @@ def test_user_commands_are_audited(
     )
     assert added["user"].startswith("cli")
     assert failed["action"] == "user remove" and failed["outcome"].startswith("failed: No user")
-    assert "passphrase" not in (index / "audit.jsonl").read_text(encoding="utf-8")
+    assert b"passphrase" not in _stored_bytes(index)
 
 
 def test_repeated_failed_sign_ins_from_one_client_are_slowed() -> None:
@@ -204,7 +213,7 @@ def test_repeated_failed_sign_ins_from_one_client_are_slowed() -> None:
     assert "10.0.0.9" not in throttle.failures  # only sign-ins count
 
 
-def test_failed_sign_in_counts_expire_and_stay_bounded() -> None:
+def test_failed_sign_in_counts_expire_and_stay_bounded(tmp_path: Path) -> None:
     from docqa.web.auth import FailureCounts, LoginGuard
 
     now = [1000.0]
@@ -220,7 +229,7 @@ def test_failed_sign_in_counts_expire_and_stay_bounded() -> None:
         counts.add(f"name-{i}")
     assert len(counts) == 3  # memory is bounded
     assert "name-99" in counts and "ana" not in counts  # the one quiet longest went first
-    guard = LoginGuard(UserStore(Path("/nonexistent/users.json")), failures=counts)
+    guard = LoginGuard(open_state(tmp_path / "index").users, failures=counts)
     assert guard.delay("name-99") == 0.0  # one failure: still free
 
 

@@ -114,6 +114,22 @@ class DocQA:
 
             preload_reader()
 
+    def sibling(self, settings: Settings) -> DocQA:
+        """Another corpus and index (``settings``), sharing this instance's models: a
+        workspace of a server loads the embedding model and the answerer once."""
+        custom = self._model_identity == "custom"
+        other = DocQA(
+            settings,
+            embedder=self._embedder if custom else None,
+            abstention_model=self._abstention,
+            chat_model=self._chat_model,
+            answerer=self._answerer,
+            tagger=self._tagger,
+        )
+        if not custom and settings.embedding_model == self.settings.embedding_model:
+            other._embedder = self.embedder  # loaded once, shared
+        return other
+
     # ---- components, built on first use --------------------------------------------------
     @property
     def embedder(self) -> Embeddings:

@@ -1,62 +1,72 @@
-"""The audit log of a shared server: one JSON line per upload, delete and user change.
+"""The audit log of a shared server: one row per upload, delete, user and workspace change.
 
-``<index_dir>/audit.jsonl``, appended to and never rewritten: each line is written with one
-``write`` call on a file opened for appending, which POSIX keeps whole even when several
-processes log at once.
+Rows live in the state database (``docqa.db``), appended to and never rewritten; an earlier
+version's ``audit.jsonl`` is imported once when the database is opened.
 
 Example:
-    >>> record(Path(".docqa"), "ana", "upload", "memo.md", "added")
-    >>> latest(Path(".docqa"), 5)[-1]["action"]
+    >>> log = AuditLog(open_database(settings))
+    >>> log.record("ana", "upload", "memo.md", "added", workspace="default")
+    >>> log.latest(5)[-1]["action"]
     'upload'
 """
 
 from __future__ import annotations
 
-import json
-import os
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from docqa.layout import IndexPaths
+from sqlalchemy import or_, select
+
+from docqa.db.database import Database
+from docqa.db.schema import AuditRow
 
 
-def audit_path(index_dir: Path) -> Path:
-    """Where the audit log of the index in ``index_dir`` lives."""
-    return IndexPaths(index_dir).audit
+class AuditLog:
+    """The audit log in ``db``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(
+        self,
+        user: str | None,
+        action: str,
+        target: str | None,
+        outcome: str,
+        *,
+        workspace: str | None = None,
+    ) -> dict[str, Any]:
+        """Append one entry (time in UTC, user, action, target, outcome) and return it."""
+        row = AuditRow(
+            user_name=(user or "-")[:64],
+            action=action[:64],
+            target=target,
+            outcome=outcome,
+            workspace=workspace[:64] if workspace else None,
+        )
+        with self.db.transaction() as session:
+            session.add(row)
+        return _entry(row)
+
+    def latest(
+        self, count: int = 20, *, workspace: str | None = None, unscoped: bool = True
+    ) -> list[dict[str, Any]]:
+        """The last ``count`` entries, oldest first: of ``workspace`` when given, and (with
+        ``unscoped``) those of no workspace, such as user changes."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(count)
+        if workspace is not None:
+            scope = AuditRow.workspace == workspace
+            query = query.where(or_(scope, AuditRow.workspace.is_(None)) if unscoped else scope)
+        with self.db.transaction() as session:
+            rows = list(session.scalars(query))
+        return [_entry(row) for row in reversed(rows)]
 
 
-def record(
-    index_dir: Path, user: str | None, action: str, file: str | None, outcome: str
-) -> dict[str, Any]:
-    """Append one entry (time in UTC, user, action, file, outcome) and return it."""
-    entry = {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user or "-",
-        "action": action,
-        "file": file,
-        "outcome": outcome,
+def _entry(row: AuditRow) -> dict[str, Any]:
+    return {
+        "time": row.at.isoformat(timespec="seconds"),
+        "user": row.user_name,
+        "action": row.action,
+        "file": row.target,
+        "outcome": row.outcome,
+        "workspace": row.workspace,
     }
-    path = audit_path(index_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
-    return entry
-
-
-def latest(index_dir: Path, count: int = 20) -> list[dict[str, Any]]:
-    """The last ``count`` entries, oldest first (a damaged line is skipped, not fatal)."""
-    path = audit_path(index_dir)
-    if not path.is_file():
-        return []
-    entries: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]:
-        try:
-            entries.append(dict(json.loads(line)))
-        except ValueError:
-            continue
-    return entries

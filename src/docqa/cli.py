@@ -1,4 +1,4 @@
-"""The ``docqa`` command: ``ingest``, ``ask`` and ``chat``.
+"""The ``docqa`` command: ``ingest``, ``ask`` and ``chat`` (each in a ``--workspace``).
 
 Errors print one line naming the problem and the fix, and exit non-zero; no tracebacks.
 """
@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from docqa.cli_users import add_user_parser, cmd_user
+from docqa.cli_workspaces import (
+    add_workspace_option,
+    add_workspace_parser,
+    cmd_workspace,
+    command_settings,
+)
 from docqa.errors import DocQAError
 from docqa.settings import ANSWERERS
+from docqa.workspaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from docqa.models import Citation
@@ -38,11 +45,14 @@ def _build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--rebuild", action="store_true", help="delete the index first and build it anew"
     )
+    add_workspace_option(ingest)
 
     ask = sub.add_parser("ask", help="answer one question, then list its sources")
     ask.add_argument("question", help="the question, in quotes")
+    add_workspace_option(ask)
 
-    sub.add_parser("chat", help="multi-turn questions in the terminal (Ctrl-D to quit)")
+    chat = sub.add_parser("chat", help="multi-turn questions in the terminal (Ctrl-D to quit)")
+    add_workspace_option(chat)
 
     ev = sub.add_parser("eval", help="score a question set against a corpus; write a report")
     ev.add_argument("--docs", type=Path, help="corpus folder or file (default: the corpus)")
@@ -59,6 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="answerer to evaluate (default: DOCQA_ANSWERER, else extractive)",
     )
     add_user_parser(sub)
+    add_workspace_parser(sub)
     return parser
 
 
@@ -69,8 +80,19 @@ def _cmd_user(args: argparse.Namespace) -> int:
     return cmd_user(args, load_settings(**overrides))
 
 
+def _cmd_workspace(args: argparse.Namespace) -> int:
+    from docqa.settings import load_settings
+
+    overrides = {"index_dir": args.index} if args.index is not None else {}
+    if args.corpus is not None:
+        overrides["corpus_dir"] = args.corpus
+    return cmd_workspace(args, load_settings(**overrides))
+
+
 def _open(args: argparse.Namespace, **overrides: object):  # type: ignore[no-untyped-def]
+    """The ``DocQA`` of ``args.workspace``, with the --corpus/--index and ``overrides``."""
     from docqa.api import DocQA
+    from docqa.settings import load_settings
 
     corpus = getattr(args, "sub_corpus", None) or args.corpus
     if corpus is not None:
@@ -78,7 +100,8 @@ def _open(args: argparse.Namespace, **overrides: object):  # type: ignore[no-unt
     index = getattr(args, "sub_index", None) or args.index
     if index is not None:
         overrides["index_dir"] = index
-    return DocQA(**overrides)  # type: ignore[arg-type]
+    base = load_settings(**overrides)
+    return DocQA(command_settings(base, args.workspace, corpus_given=corpus is not None))
 
 
 def _print_quotes(citations: Sequence[Citation], out: TextIO, numbered: str) -> None:
@@ -112,9 +135,11 @@ def print_answer(answer: object, out: TextIO) -> None:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     qa = _open(args)
     if not qa.settings.corpus_dir.is_dir():
+        default = args.workspace == DEFAULT_WORKSPACE
+        fix = "pass --corpus DIR" if default else "upload documents to the workspace"
         raise DocQAError(
             f"Corpus folder {qa.settings.corpus_dir} does not exist. Create it and put documents "
-            "in it, or pass --corpus DIR."
+            f"in it, or {fix}."
         )
     report = qa.ingest(progress=sys.stderr.isatty(), rebuild=args.rebuild)
     print(report.summary())
@@ -224,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "eval": _cmd_eval,
         "user": _cmd_user,
         "token": _cmd_user,
+        "workspace": _cmd_workspace,
+        "feedback": _cmd_workspace,
     }
     try:
         return commands[args.command](args)

@@ -45,7 +45,7 @@ def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
     return first
 
 
-def _operator() -> str:
+def operator_name() -> str:
     """Who ran the command, for the audit log (the login name, if the system knows it)."""
     try:
         return "cli:" + getpass.getuser()
@@ -54,22 +54,26 @@ def _operator() -> str:
 
 
 def cmd_user(args: argparse.Namespace, settings: Any) -> int:
-    """Run ``docqa user ...`` against the users file ``settings.users_path``; every change,
-    or attempt to change, goes to the audit log."""
-    from docqa.audit import record
-    from docqa.users import UserStore
+    """Run ``docqa user ...`` against the database of ``settings``; every change, or attempt
+    to change, goes to the audit log."""
+    from docqa.state import State
 
-    store = UserStore(settings.users_path)
+    state = State.open(settings)
+    store, record, where = state.users, state.audit.record, state.db.display_url
     if args.command == "token":
-        token = store.create_token(args.name)
-        record(settings.index_dir, _operator(), "token create", args.name, "created")
+        try:
+            token = store.create_token(args.name)
+        except UserError as exc:
+            record(operator_name(), "token create", args.name, f"failed: {exc}")
+            raise
+        record(operator_name(), "token create", args.name, "created")
         print(token)
         print(f"(for {args.name}; shown once, only its hash is kept)", file=sys.stderr)
         return 0
     if args.user_command == "list":
         users = store.users()
         if not users:
-            print(f"No users ({store.path} does not exist): the web server is unprotected.")
+            print(f"No users in {where}: the web server is unprotected.")
         for user in users:
             print(f"{user.name}\t{user.role}")
         return 0
@@ -79,13 +83,13 @@ def cmd_user(args: argparse.Namespace, settings: Any) -> int:
             password = read_password(args.password_stdin)
             user = store.add(args.name, password, args.role, replace=args.replace)
             outcome = f"{'replaced' if args.replace else 'added'} ({user.role})"
-            print(f"{outcome.split()[0].capitalize()} {user.name} ({user.role}) in {store.path}")
+            print(f"{outcome.split()[0].capitalize()} {user.name} ({user.role}) in {where}")
         else:
             store.remove(args.name)
             outcome = "removed"
-            print(f"Removed {args.name} from {store.path}")
+            print(f"Removed {args.name} from {where}")
     except UserError as exc:
-        record(settings.index_dir, _operator(), action, args.name, f"failed: {exc}")
+        record(operator_name(), action, args.name, f"failed: {exc}")
         raise
-    record(settings.index_dir, _operator(), action, args.name, outcome)
+    record(operator_name(), action, args.name, outcome)
     return 0

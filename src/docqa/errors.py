@@ -25,3 +25,7 @@ class IndexError_(DocQAError):
 
 class QuestionError(DocQAError, ValueError):
     """The question cannot be asked as given (empty, too long); also a ``ValueError``."""
+
+
+class DatabaseError(DocQAError):
+    """The state database cannot be reached or opened; the message names the setting to fix."""

@@ -5,8 +5,11 @@
         manifest.json    which file produced which chunks (``manifest.py``)
         keyword/         the keyword (BM25) cache, derived from the stored chunks (``keyword.py``)
         .lock            held by the one process writing the index (``index.py``)
-        users.json       users and roles of the web server (unless ``users_file`` says otherwise)
-        audit.jsonl      the audit log of a shared server (``audit.py``)
+        docqa.db         the state database (SQLite, unless ``database_url`` names another)
+        users.json       users of an earlier version, imported once into the database
+        audit.jsonl      the audit log of an earlier version, imported once into the database
+        workspaces/NAME/ a workspace's own index (the same parts as above, but no database),
+                         and ``corpus/``, its documents unless it was given a corpus folder
 
 Light on purpose (nothing but ``pathlib``): settings, the audit log and the store all read it.
 """
@@ -46,6 +49,23 @@ class IndexPaths:
     @property
     def audit(self) -> Path:
         return self.root / "audit.jsonl"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "docqa.db"
+
+    @property
+    def database_lock(self) -> Path:
+        return self.root / ".docqa.db.lock"
+
+    def workspace(self, name: str) -> IndexPaths:
+        """The index of workspace ``name`` (``default`` is this index itself)."""
+        return self if name == "default" else IndexPaths(self.root / "workspaces" / name)
+
+    @property
+    def workspace_corpus(self) -> Path:
+        """Where a workspace created without a corpus folder keeps its documents."""
+        return self.root / "corpus"
 
     @property
     def leftovers(self) -> tuple[str, ...]:

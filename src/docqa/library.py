@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -21,7 +22,10 @@ from docqa.api import DocQA
 from docqa.documents import SUPPORTED_SUFFIXES, CorpusFile, load_file
 from docqa.errors import DocQAError, DocumentError
 from docqa.ingest import ProgressCallback
+from docqa.layout import IndexPaths
 from docqa.models import IngestReport
+from docqa.settings import Settings
+from docqa.store import connect
 from docqa.uploads import UploadError, check_upload, read_upload
 from docqa.uploads import save_upload as _save
 
@@ -155,3 +159,54 @@ def remove_document(
     """
     resolve_source(qa, source).unlink()
     return qa.ingest(on_progress=on_progress)
+
+
+def remove_workspace_index(settings: Settings) -> tuple[list[Path], list[Path]]:
+    """Delete a workspace's index: its Chroma collections (dropped through a client, under the
+    index lock, so that a shared Chroma server loses them too) and its index folder, with the
+    uploaded documents in it. A corpus folder outside the index folder is left in place.
+
+    ``settings`` are one workspace's (``workspaces.workspace_settings``); the main index is
+    refused, since its folder holds the state database and every other workspace.
+
+    Returns:
+        ``(deleted, kept)``: the folders deleted, and the corpus folder kept (if any).
+
+    Raises:
+        DocQAError: ``settings`` are not a workspace's, or its corpus folder lies inside its
+            index folder without being the uploads folder (nothing is deleted then).
+    """
+    paths = IndexPaths(settings.index_dir)
+    root = paths.root.resolve()
+    holds_workspaces = paths.workspace("any").root.parent.exists()  # the main index does
+    if paths.database.exists() or holds_workspaces:
+        raise DocQAError(
+            f"{root} holds the state database or other workspaces, so it is not one "
+            "workspace's index; nothing was deleted. Pass that workspace's settings."
+        )
+    corpus = Path(settings.corpus_dir).resolve()
+    uploads = paths.workspace_corpus.resolve()
+    if corpus != uploads and corpus.is_relative_to(root):
+        raise DocQAError(
+            f"The corpus folder {corpus} lies inside the index folder {root}; move it out "
+            "first, then remove the workspace again. Nothing was deleted."
+        )
+    if settings.chroma_url or paths.chroma.exists():
+        try:
+            client = connect(root, settings.chroma_url)
+        except Exception:  # an unreadable embedded store: deleting its folder removes it
+            if settings.chroma_url:
+                raise
+            client = None
+        if client is not None:
+            # The extractive answerer: clearing an index must not load the reader's model.
+            index = DocQA(settings, chroma_client=client, answerer="extractive").index
+            with index.lock():
+                index.clear()
+            # Closed, so that a workspace created again under this name gets a fresh store.
+            getattr(client, "close", lambda: None)()
+    deleted = [p for p in (root, uploads) if p.exists()]
+    if root.exists():
+        shutil.rmtree(root)
+    kept = [corpus] if corpus != uploads and corpus.exists() else []
+    return deleted, kept

@@ -1,199 +1,392 @@
 """The one service layer behind the web page and the JSON API.
 
-Every request that touches the library goes through here, so that each step is written once:
-the role check (a refusal of a signed-in user is written to the audit log), waiting for the
-start-up indexing, the index lock (questions share it, writes hold it alone), the library call
-and the audit entry. Neither Gradio nor FastAPI is imported: a refusal is a ``ServiceError``
-carrying an HTTP status, which the page shows as a message and the JSON API answers with.
-Who the caller is (a page session, HTTP Basic, a bearer token) is the caller's business; the
-service takes the signed-in name (None when the server has no users).
+Every request goes through here, so that each step is written once: who the user is and what
+they may do in the workspace named (a workspace they may not see is not found, as an unknown
+one is; a refusal of a signed-in user goes to the audit log), waiting for the workspace's
+indexing, its index lock (questions share it, writes hold it alone), the library call, the
+kept conversation and the audit entry. Neither Gradio nor FastAPI is imported: a refusal is a
+``ServiceError`` carrying an HTTP status, which the page shows as a message and the JSON API
+answers with. Who the caller is (a page session, HTTP Basic, a bearer token) is the caller's
+business; the service takes the signed-in name (None on a server without users).
 
 Example:
-    >>> service = LibraryService(DocQA(), users=None)
+    >>> service = LibraryService(DocQA(), State.open(settings), protected=False)
     >>> service.start_indexing().join()
-    >>> service.ask(None, "Who led the Iraqi delegation?").text
+    >>> service.ask(None, "Who led the Iraqi delegation?").answer.text
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from docqa import audit, library
 from docqa.api import DocQA
 from docqa.conversation import History
+from docqa.conversation_store import (
+    ConversationFullError,
+    ConversationInfo,
+    ConversationNotFound,
+    Turn,
+)
 from docqa.errors import DocQAError
+from docqa.feedback import Feedback
 from docqa.ingest import ProgressCallback
 from docqa.library import AddResult, DocumentInfo
-from docqa.locks import ReadWriteLock
-from docqa.models import Answer
-from docqa.users import ROLES, Role, UserStore
+from docqa.serving import (
+    INDEXING_WAIT_SECONDS,
+    Forbidden,
+    NotFound,
+    NotReady,
+    ServedWorkspace,
+    ServiceError,
+    SignInRequired,
+)
+from docqa.state import State
+from docqa.transcript import ShownAnswer
+from docqa.users import ROLES, Role, User
+from docqa.workspaces import DEFAULT_WORKSPACE, Workspace, workspace_settings
 
-INDEXING_WAIT_SECONDS = 600.0
-"""How long a request waits for the start-up indexing before it is refused."""
-
-StatusKind = Literal["busy", "ready", "error"]
-
-
-class ServiceError(DocQAError):
-    """A request the service refuses; ``status`` is the HTTP status the JSON API answers."""
-
-    status = 400
-
-
-class SignInRequired(ServiceError):
-    """No signed-in user, on a server that has users."""
-
-    status = 401
-
-
-class Forbidden(ServiceError, PermissionError):
-    """The signed-in user's role does not allow the request."""
-
-    status = 403
+__all__ = [
+    "ConversationFull",
+    "Forbidden",
+    "LibraryService",
+    "NotFound",
+    "NotReady",
+    "Reply",
+    "ServiceError",
+    "SignInRequired",
+]
 
 
-class NotFound(ServiceError):
-    """The request names a document that is not in the library."""
+class ConversationFull(ServiceError):
+    """A kept conversation already holds as many turns as one may."""
 
-    status = 404
+    status = 409
 
 
-class NotReady(ServiceError):
-    """The library is still indexing, or its indexing failed."""
+@dataclass(frozen=True)
+class Reply:
+    """An answer as shown, and where it was kept (None when it was not)."""
 
-    status = 503
+    shown: ShownAnswer
+    conversation_id: str | None = None
+    turn_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer's JSON, with ``conversation_id`` and ``turn_id``."""
+        data = self.shown.answer.to_dict()
+        return {**data, "conversation_id": self.conversation_id, "turn_id": self.turn_id}
 
 
 class LibraryService:
-    """A ``DocQA`` served to several users: roles, start-up indexing, locking and the audit log.
+    """Workspaces served to several users: access, indexing, locking, conversations, audit.
 
     Args:
-        qa: The corpus and index served.
-        users: The users file; None serves everyone (a loopback-only server without users).
-        wait_seconds: How long a request waits for the start-up indexing.
+        qa: The ``default`` workspace's corpus and index (other workspaces share its models).
+        state: The database's stores.
+        protected: Whether users must sign in; without, everyone is an admin (loopback only).
+        wait_seconds: How long a request waits for a workspace's indexing.
     """
 
     def __init__(
         self,
         qa: DocQA,
-        users: UserStore | None = None,
+        state: State,
         *,
+        protected: bool,
         wait_seconds: float = INDEXING_WAIT_SECONDS,
     ) -> None:
         self.qa = qa
-        self.users = users
+        self.state = state
+        self.protected = protected
         self.wait_seconds = wait_seconds
-        self.lock = ReadWriteLock()
-        self.ready = threading.Event()
-        self.status = "Indexing the documents…"
-        self.failed = False
+        self._served: dict[str, ServedWorkspace] = {
+            DEFAULT_WORKSPACE: ServedWorkspace(DEFAULT_WORKSPACE, qa, wait_seconds)
+        }
+        self._serving: dict[str, Workspace] = {}  # the workspace each was built for
+        self._served_lock = threading.Lock()
 
+    # ---- the served workspaces -------------------------------------------------------------
     @property
-    def index_dir(self) -> Path:
-        """Where the index, and the audit log beside it, live."""
-        return self.qa.settings.index_dir
+    def default(self) -> ServedWorkspace:
+        """The ``default`` workspace (the one ``/api/ask`` and ``/api/documents`` act on)."""
+        return self._served[DEFAULT_WORKSPACE]
 
-    # ---- start-up indexing -----------------------------------------------------------------
     def start_indexing(self) -> threading.Thread:
-        """Index the corpus in a background thread (requests wait for it, or are told to)."""
-        thread = threading.Thread(target=self._index, name="docqa-index", daemon=True)
+        """Index every workspace in a background thread, ``default`` first."""
+
+        def run() -> None:
+            for workspace in self.state.workspaces.all():
+                self._serve(workspace, start=False).index()
+
+        for workspace in self.state.workspaces.all():
+            self._serve(workspace, start=False)  # each says "Indexing…" until its turn
+        thread = threading.Thread(target=run, name="docqa-index", daemon=True)
         thread.start()
         return thread
 
     def mark_ready(self, status: str = "Ready.") -> None:
-        """Serve the index as it is, without indexing first."""
-        self.status = status
-        self.ready.set()
+        """Serve every workspace's index as it is, without indexing first."""
+        for workspace in self.state.workspaces.all():
+            self._serve(workspace, start=False).mark_ready(status)
 
-    def _index(self) -> None:
-        def progress(done: int, total: int) -> None:
-            self.status = f"Indexing the documents… {done:,} of {total:,} passages embedded"
-
-        try:
-            with self.lock.writing():
-                report = self.qa.ingest(on_progress=progress)
-            self.status = f"Ready. Index: {report.summary()}"
-        except DocQAError as exc:
-            self.failed = True
-            self.status = f"Indexing failed: {exc}"
-        finally:
-            self.ready.set()
-
-    @property
-    def status_kind(self) -> StatusKind:
-        """``busy`` while indexing, ``error`` when it failed, else ``ready``."""
-        if self.failed:
-            return "error"
-        return "ready" if self.ready.is_set() else "busy"
-
-    def _wait_until_indexed(self) -> None:
-        if not self.ready.wait(timeout=self.wait_seconds) or self.failed:
-            raise NotReady(self.status)
+    def _serve(self, workspace: Workspace, *, start: bool = True) -> ServedWorkspace:
+        with self._served_lock:
+            served = self._served.get(workspace.name)
+            if workspace.name != DEFAULT_WORKSPACE and self._serving.get(workspace.name) not in (
+                None,
+                workspace,
+            ):
+                served = None  # removed and created again while the server ran: a new one
+            if served is None:
+                settings = workspace_settings(self.qa.settings, workspace)
+                served = ServedWorkspace(
+                    workspace.name, self.qa.sibling(settings), self.wait_seconds
+                )
+                self._served[workspace.name] = served
+                self._serving[workspace.name] = workspace
+                if start:  # created since the server started: index it now
+                    served.start_indexing()
+            return served
 
     # ---- who may do what -------------------------------------------------------------------
-    def authorize(self, who: str | None, role: Role, action: str | None = None) -> str | None:
-        """``who`` when they hold ``role`` (None when the server has no users).
+    def user(self, who: str | None) -> User | None:
+        """The signed-in user (None on a server without users).
+
+        Raises:
+            SignInRequired: nobody is signed in, on a server with users.
+        """
+        if not self.protected:
+            return None
+        user = self.state.users.get(who) if who else None
+        if user is None:
+            raise SignInRequired("Sign in first.")
+        return user
+
+    def owner(self, who: str | None) -> str:
+        """The name conversations and feedback are kept under ("" without users)."""
+        user = self.user(who)
+        return "" if user is None else user.name
+
+    def role_in(self, who: str | None, workspace: str) -> Role:
+        """``who``'s role in ``workspace``.
 
         Raises:
             SignInRequired: nobody is signed in.
+            NotFound: the workspace does not exist, or ``who`` may not see it.
+        """
+        role = self.state.workspaces.role_in(workspace, self.user(who))
+        if role is None:
+            raise NotFound(f"No workspace {workspace!r} among those you can use.")
+        return role
+
+    def authorize(
+        self,
+        who: str | None,
+        role: Role,
+        action: str | None = None,
+        workspace: str = DEFAULT_WORKSPACE,
+    ) -> str | None:
+        """``who`` when they hold ``role`` in ``workspace`` (None when the server has no users).
+
+        Raises:
+            SignInRequired: nobody is signed in.
+            NotFound: the workspace is unknown or invisible to ``who``.
             Forbidden: naming the role needed and how to get it; a refused ``action`` is written
                 to the audit log.
         """
-        if self.users is None:
-            return None
-        user = self.users.get(who) if who else None
-        if user is None:
-            raise SignInRequired("Sign in first.")
-        if not user.may(role):
+        held = self.role_in(who, workspace)
+        if ROLES.index(held) < ROLES.index(role):
             if action is not None:
-                audit.record(self.index_dir, user.name, action, None, f"refused: needs {role}")
+                self.state.audit.record(
+                    who, action, None, f"refused: needs {role}", workspace=workspace
+                )
             needed = ", ".join(r for r in ROLES if ROLES.index(r) >= ROLES.index(role))
-            raise Forbidden(
-                f"{user.name} is a {user.role}: this needs the role {needed}. Ask an admin to "
-                f"run 'docqa user add {user.name} --role {role} --replace'."
+            fix = (
+                f"'docqa user add {who} --role {role} --replace'"
+                if workspace == DEFAULT_WORKSPACE
+                else f"'docqa workspace grant {workspace} {who} --role {role}'"
             )
-        return user.name
+            raise Forbidden(
+                f"{who} is a {held} in workspace {workspace}: this needs the role {needed}. "
+                f"Ask an admin to run {fix}."
+            )
+        return None if not self.protected else who
 
-    def may(self, who: str | None, role: Role) -> bool:
-        """Whether ``who`` holds ``role`` (without logging a refusal)."""
+    def may(self, who: str | None, role: Role, workspace: str = DEFAULT_WORKSPACE) -> bool:
+        """Whether ``who`` holds ``role`` in ``workspace`` (without logging a refusal)."""
         try:
-            self.authorize(who, role)
+            self.authorize(who, role, workspace=workspace)
         except ServiceError:
             return False
         return True
 
+    def workspaces(self, who: str | None) -> list[tuple[Workspace, Role]]:
+        """The workspaces ``who`` may use, with their role in each, ``default`` first."""
+        user = self.user(who)
+        found = []
+        for workspace in self.state.workspaces.all():
+            role = self.state.workspaces.role_in(workspace.name, user)
+            if role is not None:
+                found.append((workspace, role))
+        return found
+
+    def served(self, who: str | None, workspace: str, role: Role = "reader") -> ServedWorkspace:
+        """The served ``workspace``, once ``who`` is known to hold ``role`` in it."""
+        self.authorize(who, role, workspace=workspace)
+        found = self.state.workspaces.get(workspace)
+        if found is None:  # removed a moment ago
+            raise NotFound(f"No workspace {workspace!r}.")
+        return self._serve(found)
+
     # ---- questions -------------------------------------------------------------------------
     def ask_stream(
-        self, who: str | None, question: str, history: History = ()
-    ) -> Iterator[str | Answer]:
-        """Text as it is written, then the final ``Answer`` (see ``DocQA.ask_stream``).
+        self,
+        who: str | None,
+        question: str,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
+        conversation_id: str | None = None,
+        history: History = (),
+        keep: bool = True,
+    ) -> Iterator[str | Reply]:
+        """Text as it is written, then the final ``Reply``.
+
+        With ``conversation_id`` the earlier turns come from that kept conversation (which
+        must be ``who``'s, in ``workspace``), and the new turn is added to it; without one,
+        ``keep`` starts a new conversation, and ``history`` (pairs sent by a client that keeps
+        its own) resolves follow-ups.
 
         Raises:
-            ServiceError: refused, or the library is not indexed; ``DocQAError`` (a bad
-                question) passes through with its own message.
+            ServiceError: refused, unknown, or not indexed; ``DocQAError`` (a bad question)
+                passes through with its own message, and nothing is kept.
         """
-        self.authorize(who, "reader")
-        self._wait_until_indexed()
-        with self.lock.reading():
-            yield from self.qa.ask_stream(question, history=list(history))
-
-    def ask(self, who: str | None, question: str, history: History = ()) -> Answer:
-        """The answer to ``question`` (see ``ask_stream``)."""
+        if conversation_id is not None and (history or not keep):
+            raise ServiceError(
+                "A kept conversation brings its own history: send conversation_id alone, or "
+                "history (kept by the client) without it."
+            )
+        served = self.served(who, workspace)
+        owner = self.owner(who)
+        conversations = self.state.conversations
+        if conversation_id is not None:
+            info = self._conversation(owner, conversation_id, workspace)
+            limit = self.qa.settings.max_history_turns
+            if info.turns >= limit:  # refused before answering; checked again when kept
+                raise ConversationFull(
+                    f"This conversation has {info.turns} turns, the most one keeps "
+                    "(DOCQA_MAX_HISTORY_TURNS): start a new conversation."
+                )
+            history = conversations.history(info.id, owner, limit)
         answer = None
-        for item in self.ask_stream(who, question, history):
-            if isinstance(item, Answer):
+        for item in served.ask_stream(question, history):
+            if isinstance(item, str):
+                yield item
+            else:
                 answer = item
         assert answer is not None  # ask_stream always ends with the Answer
-        return answer
+        shown = ShownAnswer.of(answer)
+        if conversation_id is None and not keep:
+            yield Reply(shown)
+            return
+        if conversation_id is None:
+            info, turn = conversations.start(owner, workspace, question, shown.record())
+        else:
+            try:
+                turn = conversations.append(
+                    info.id, owner, question, shown.record(), max_turns=limit
+                )
+            except ConversationNotFound as exc:  # deleted while the answer was written
+                raise NotFound(str(exc)) from None
+            except ConversationFullError as exc:  # another answer took the last turn
+                raise ConversationFull(str(exc)) from None
+        yield Reply(shown, info.id, turn.id)
+
+    def ask(self, who: str | None, question: str, **options: Any) -> Reply:
+        """The reply to ``question`` (see ``ask_stream`` for the options)."""
+        reply = None
+        for item in self.ask_stream(who, question, **options):
+            if isinstance(item, Reply):
+                reply = item
+        assert reply is not None
+        return reply
+
+    # ---- conversations ---------------------------------------------------------------------
+    def _conversation(
+        self, owner: str, conversation_id: str, workspace: str | None = None
+    ) -> ConversationInfo:
+        try:
+            info = self.state.conversations.get(conversation_id, owner)
+        except ConversationNotFound as exc:
+            raise NotFound(str(exc)) from None
+        if workspace is not None and info.workspace != workspace:
+            raise NotFound(
+                f"Conversation {conversation_id!r} belongs to another workspace "
+                f"({info.workspace}); ask there."
+            )
+        return info
+
+    def conversations(
+        self, who: str | None, workspace: str | None = None
+    ) -> list[ConversationInfo]:
+        """``who``'s conversations (in ``workspace``), most recent first; those of workspaces
+        they may no longer see are left out."""
+        if workspace is not None:
+            self.authorize(who, "reader", workspace=workspace)
+        visible = {w.name for w, _ in self.workspaces(who)}
+        found = self.state.conversations.of_user(self.owner(who), workspace)
+        return [c for c in found if c.workspace in visible]
+
+    def conversation(
+        self, who: str | None, conversation_id: str
+    ) -> tuple[ConversationInfo, list[Turn]]:
+        """``who``'s conversation and its turns (``NotFound`` for anyone else's)."""
+        info = self._visible_conversation(who, conversation_id)
+        return info, self.state.conversations.turns(info.id, self.owner(who))
+
+    def _visible_conversation(self, who: str | None, conversation_id: str) -> ConversationInfo:
+        """``who``'s conversation, in a workspace they may still see (else ``NotFound``)."""
+        info = self._conversation(self.owner(who), conversation_id)
+        self.authorize(who, "reader", workspace=info.workspace)
+        return info
+
+    def rename_conversation(
+        self, who: str | None, conversation_id: str, title: str
+    ) -> ConversationInfo:
+        """Give ``who``'s conversation a new title."""
+        info = self._visible_conversation(who, conversation_id)
+        return self.state.conversations.rename(info.id, self.owner(who), title)
+
+    def delete_conversation(self, who: str | None, conversation_id: str) -> None:
+        """Delete ``who``'s conversation and its turns."""
+        info = self._visible_conversation(who, conversation_id)
+        self.state.conversations.delete(info.id, self.owner(who))
+
+    # ---- feedback --------------------------------------------------------------------------
+    def give_feedback(
+        self, who: str | None, turn_id: int, kind: str, passage: int | None = None
+    ) -> Feedback:
+        """Keep ``kind`` feedback (up, down, passage) on turn ``turn_id`` of ``who``'s."""
+        owner = self.owner(who)
+        try:
+            info, turn = self.state.conversations.turn(turn_id, owner)
+        except ConversationNotFound as exc:
+            raise NotFound(str(exc)) from None
+        self.authorize(who, "reader", workspace=info.workspace)
+        return self.state.feedback.add(owner, info.workspace, turn, kind, passage)
+
+    def feedback(self, who: str | None, workspace: str = DEFAULT_WORKSPACE) -> list[Feedback]:
+        """The feedback kept in ``workspace`` (editors)."""
+        self.authorize(who, "editor", workspace=workspace)
+        return self.state.feedback.of_workspace(workspace)
 
     # ---- documents -------------------------------------------------------------------------
-    def documents(self, who: str | None) -> list[DocumentInfo]:
-        """The indexed documents (none while the start-up indexing runs)."""
-        self.authorize(who, "reader")
-        return library.list_documents(self.qa) if self.ready.is_set() else []
+    def documents(self, who: str | None, workspace: str = DEFAULT_WORKSPACE) -> list[DocumentInfo]:
+        """The indexed documents (none while the workspace's indexing runs)."""
+        return self.served(who, workspace).documents()
 
     def add_files(
         self,
@@ -201,36 +394,40 @@ class LibraryService:
         paths: Sequence[Path | str],
         names: Sequence[str] | None = None,
         on_progress: ProgressCallback | None = None,
+        workspace: str = DEFAULT_WORKSPACE,
     ) -> AddResult:
         """Check, save and index uploaded files (editors); each outcome goes to the audit log."""
-        name = self.authorize(who, "editor", "upload")
-        self.ready.wait(timeout=self.wait_seconds)  # an ingest after a failed one may mend it
-        with self.lock.writing():
-            result = library.add_files(self.qa, paths, names=names, on_progress=on_progress)
+        self.authorize(who, "editor", "upload", workspace)
+        result = self.served(who, workspace, "editor").add_files(paths, names, on_progress)
         for added in result.accepted:
-            audit.record(self.index_dir, name, "upload", added, "added")
+            self.state.audit.record(who, "upload", added, "added", workspace=workspace)
         for rejected, reason in result.rejected:
-            audit.record(self.index_dir, name, "upload", rejected, f"rejected: {reason}")
+            self.state.audit.record(
+                who, "upload", rejected, f"rejected: {reason}", workspace=workspace
+            )
         return result
 
-    def remove_document(self, who: str | None, source: str) -> None:
+    def remove_document(
+        self, who: str | None, source: str, workspace: str = DEFAULT_WORKSPACE
+    ) -> None:
         """Delete corpus file ``source`` and its passages (editors).
 
         Raises:
             NotFound: ``source`` is not a document of the corpus (logged as a failed delete).
         """
-        name = self.authorize(who, "editor", "delete")
-        self.ready.wait(timeout=self.wait_seconds)
+        self.authorize(who, "editor", "delete", workspace)
         try:
-            with self.lock.writing():
-                library.remove_document(self.qa, source)
+            self.served(who, workspace, "editor").remove_document(source)
         except DocQAError as exc:
-            audit.record(self.index_dir, name, "delete", source, f"failed: {exc}")
+            self.state.audit.record(who, "delete", source, f"failed: {exc}", workspace=workspace)
             raise NotFound(str(exc)) from None
-        audit.record(self.index_dir, name, "delete", source, "deleted")
+        self.state.audit.record(who, "delete", source, "deleted", workspace=workspace)
 
-    def audit_entries(self, who: str | None, count: int = 10) -> list[dict[str, Any]]:
-        """The last ``count`` audit entries for an editor; nothing for anyone else."""
-        if not self.may(who, "editor"):
+    def audit_entries(
+        self, who: str | None, count: int = 10, workspace: str = DEFAULT_WORKSPACE
+    ) -> list[dict[str, Any]]:
+        """The last ``count`` audit entries of ``workspace`` for its editors; else nothing."""
+        if not self.may(who, "editor", workspace):
             return []
-        return audit.latest(self.index_dir, count)
+        unscoped = workspace == DEFAULT_WORKSPACE  # user changes show with the default's
+        return self.state.audit.latest(count, workspace=workspace, unscoped=unscoped)

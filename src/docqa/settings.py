@@ -150,8 +150,14 @@ class Settings(BaseSettings):
     )
     users_file: Path | None = Field(
         None,
-        description="Users and roles of the web server (default: <index_dir>/users.json); "
-        "when it exists, every page and endpoint asks for a login.",
+        description="A users file of an earlier version (default: <index_dir>/users.json), "
+        "imported once into the database.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Where users, workspaces, conversations, feedback and the audit log live: "
+        "a SQLAlchemy URL such as postgresql+psycopg://user:password@host/db, shared by "
+        "several web processes; unset: SQLite in <index_dir>/docqa.db.",
     )
 
     @property
@@ -163,6 +169,13 @@ class Settings(BaseSettings):
     def users_path(self) -> Path:
         """The users file: ``users_file``, else ``users.json`` in the index folder."""
         return self.users_file if self.users_file is not None else IndexPaths(self.index_dir).users
+
+    @property
+    def state_database_url(self) -> str:
+        """``database_url``, else SQLite in the index folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{IndexPaths(self.index_dir).database.resolve()}"
 
     @field_validator("corpus_dir", "index_dir", "users_file")
     @classmethod

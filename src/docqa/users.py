@@ -1,12 +1,12 @@
-"""Users and roles of a shared docqa server: a users file of salted, slow password hashes.
+"""Users and roles of a shared docqa server, with salted, slow password hashes, in the database.
 
 Roles, each including the one before: ``reader`` asks; ``editor`` also uploads and deletes
-documents; ``admin`` also manages users. Passwords are stored only as bcrypt hashes (cost 12,
-~0.2 s a check) of their SHA-256, so that a password of any length counts whole (bcrypt alone
-reads 72 bytes). The file is written atomically with owner-only permissions (0600).
+documents; ``admin`` also manages users and sees every workspace. Passwords are stored only as
+bcrypt hashes (cost 12, ~0.2 s a check) of their SHA-256, so that a password of any length
+counts whole (bcrypt alone reads 72 bytes); API tokens only as their SHA-256.
 
 Example:
-    >>> users = UserStore(Path(".docqa/users.json"))
+    >>> users = UserStore(open_database(settings))
     >>> users.add("ana", "a long passphrase", "editor")
     >>> users.verify("ana", "a long passphrase")
     'editor'
@@ -16,27 +16,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal, cast
 
 import bcrypt
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
+from docqa.db.database import Database
+from docqa.db.schema import TokenRow, UserRow
 from docqa.errors import DocQAError
-from docqa.fileio import atomic_write
 
 Role = Literal["reader", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "editor", "admin")
 MIN_PASSWORD_CHARS = 8
 BCRYPT_ROUNDS = 12
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-_FORMAT = "docqa-users/1"
 
 
 class UserError(DocQAError, ValueError):
@@ -96,46 +94,29 @@ def check_role(role: str) -> Role:
 
 
 class UserStore:
-    """The users file: read on every call (another process may have changed it), written whole
-    and atomically. A missing file means no users: the server then runs unprotected, which
+    """The users in the database. With no users, the web server runs unprotected, which
     ``docqa.web`` allows on a loopback address only."""
 
-    def __init__(self, path: Path, rounds: int = BCRYPT_ROUNDS) -> None:
-        self.path = path
+    def __init__(self, db: Database, rounds: int = BCRYPT_ROUNDS) -> None:
+        self.db = db
         self.rounds = rounds
-        self._lock = threading.Lock()
 
     def exists(self) -> bool:
-        """Whether a users file is there (protection is on)."""
-        return self.path.is_file()
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        if not self.path.is_file():
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            users = data["users"]
-            if data.get("format") != _FORMAT or not isinstance(users, dict):
-                raise ValueError("unknown format")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(
-                f"The users file {self.path} cannot be read ({exc}). Restore it from a backup, "
-                "or delete it and add the users again with 'docqa user add'."
-            ) from None
-        return {str(k): dict(v) for k, v in users.items()}
-
-    def _write(self, users: dict[str, dict[str, str]]) -> None:
-        text = json.dumps({"format": _FORMAT, "users": users}, indent=2, sort_keys=True)
-        atomic_write(self.path, text + "\n", mode=0o600)
+        """Whether there is at least one user (protection is on)."""
+        with self.db.transaction() as session:
+            return session.scalars(select(UserRow.name).limit(1)).first() is not None
 
     def users(self) -> list[User]:
         """Every user, by name."""
-        return [User(name, check_role(u["role"])) for name, u in sorted(self._read().items())]
+        with self.db.transaction() as session:
+            rows = session.scalars(select(UserRow).order_by(UserRow.name)).all()
+            return [User(row.name, check_role(row.role)) for row in rows]
 
     def get(self, name: str) -> User | None:
         """The user called ``name``, or None."""
-        entry = self._read().get(name)
-        return None if entry is None else User(name, check_role(entry["role"]))
+        with self.db.transaction() as session:
+            row = session.get(UserRow, name)
+            return None if row is None else User(row.name, check_role(row.role))
 
     def add(self, name: str, password: str, role: str, *, replace: bool = False) -> User:
         """Add a user (or, with ``replace``, set an existing user's password and role).
@@ -151,30 +132,35 @@ class UserStore:
                 f"The password is too short: use at least {MIN_PASSWORD_CHARS} characters."
             )
         hashed = hash_password(password, self.rounds)
-        with self._lock:
-            users = self._read()
-            if name in users and not replace:
-                raise UserError(
-                    f"User {name!r} already exists: remove it first, or use --replace to set "
-                    "a new password and role."
-                )
-            tokens = users.get(name, {}).get("tokens", "") if replace else ""
-            users[name] = {"role": checked_role, "hash": hashed, "tokens": tokens}
-            self._write(users)
+        taken = UserError(
+            f"User {name!r} already exists: remove it first, or use --replace to set "
+            "a new password and role."
+        )
+        try:
+            with self.db.transaction() as session:
+                row = session.get(UserRow, name)
+                if row is not None and not replace:
+                    raise taken
+                if row is None:
+                    session.add(UserRow(name=name, role=checked_role, password_hash=hashed))
+                else:
+                    row.role, row.password_hash = checked_role, hashed
+        except IntegrityError:  # added by another process at the same moment
+            raise taken from None
         return User(name, checked_role)
 
     def remove(self, name: str) -> None:
-        """Remove a user.
+        """Remove a user, with their tokens and workspace grants.
 
         Raises:
-            UserError: when there is no such user (the file is left as it was).
+            UserError: when there is no such user (nothing is changed).
         """
-        with self._lock:
-            users = self._read()
-            if name not in users:
+        with self.db.transaction() as session:
+            row = session.get(UserRow, name)
+            if row is None:
                 raise UserError(f"No user {name!r}; 'docqa user list' shows the users.")
-            del users[name]
-            self._write(users)
+            session.execute(delete(TokenRow).where(TokenRow.user_name == name))
+            session.delete(row)
 
     def create_token(self, name: str) -> str:
         """A new API token for ``name`` (shown once; only its SHA-256 is stored).
@@ -183,32 +169,33 @@ class UserStore:
             UserError: when there is no such user.
         """
         token = "dq_" + secrets.token_urlsafe(32)
-        digest = hashlib.sha256(token.encode("ascii")).hexdigest()
-        with self._lock:
-            users = self._read()
-            if name not in users:
+        with self.db.transaction() as session:
+            if session.get(UserRow, name) is None:
                 raise UserError(f"No user {name!r}; add it first with 'docqa user add'.")
-            tokens = [t for t in users[name].get("tokens", "").split(",") if t]
-            users[name]["tokens"] = ",".join([*tokens, digest])
-            self._write(users)
+            session.add(TokenRow(digest=_token_digest(token), user_name=name))
         return token
 
     def verify_token(self, token: str) -> User | None:
         """The user a bearer token belongs to, or None."""
-        digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-        found = None
-        for name, entry in self._read().items():
-            for known in entry.get("tokens", "").split(","):
-                if known and hmac.compare_digest(known, digest):
-                    found = User(name, check_role(entry["role"]))
-        return found
+        # Looked up by its SHA-256: equal digests are all that match, and the digest of a
+        # guess reveals nothing about the stored ones' prefixes.
+        with self.db.transaction() as session:
+            row = session.get(TokenRow, _token_digest(token))
+            user = None if row is None else session.get(UserRow, row.user_name)
+            return None if user is None else User(user.name, check_role(user.role))
 
     def verify(self, name: str, password: str) -> Role | None:
         """The role of ``name`` when ``password`` is right, else None (same cost either way)."""
-        entry = self._read().get(name)
-        if entry is None:
+        with self.db.transaction() as session:
+            row = session.get(UserRow, name)
+            found = None if row is None else (row.password_hash, row.role)
+        if found is None:
             check_password(password, _dummy_hash(self.rounds))
             return None
-        if not check_password(password, entry.get("hash", "")):
+        if not check_password(password, found[0]):
             return None
-        return check_role(entry["role"])
+        return check_role(found[1])
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()

@@ -1,8 +1,11 @@
-"""The docqa web UI: a thin Gradio layer over ``DocQA`` (chat with sources, document library).
+"""The docqa web UI: a thin Gradio layer over ``LibraryService`` (chat with sources, kept
+conversations, feedback, document library), one workspace at a time.
 
 Run ``python app.py`` (or ``python -m docqa.web``) and open http://127.0.0.1:7860. The server
-starts at once and indexes the corpus in a background thread; the page shows the progress.
-Everything taken from documents or questions is HTML-escaped before it is shown.
+starts at once and indexes the corpora in a background thread; the page shows the progress of
+the workspace picked. The page's questions are kept as conversations, which a later visit lists
+and resumes. Everything taken from documents, titles or questions is HTML-escaped (or shown as
+plain text) before it is shown.
 API: ``gradio_client.Client(url).predict("Who is Tom Goffus?", "[]", api_name="/ask")``.
 """
 
@@ -27,11 +30,12 @@ except ImportError:  # the web UI is an extra: say how to get it
     ) from None
 
 from docqa.api import DocQA  # noqa: E402
+from docqa.conversation_store import Turn  # noqa: E402
 from docqa.documents import SUPPORTED_SUFFIXES  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
-from docqa.models import Answer  # noqa: E402
-from docqa.service import LibraryService, NotFound, ServiceError  # noqa: E402
-from docqa.users import UserStore  # noqa: E402
+from docqa.service import LibraryService, NotFound, Reply, ServiceError  # noqa: E402
+from docqa.state import State  # noqa: E402
+from docqa.transcript import ShownAnswer  # noqa: E402
 from docqa.web.address import resolve_address  # noqa: E402
 from docqa.web.auth import (  # noqa: E402
     LoginGuard,
@@ -49,12 +53,16 @@ from docqa.web.render import (  # noqa: E402
     md_escape,
     render_audit,
     render_documents,
-    render_dropped,
     render_phrases,
-    render_sources,
     render_status,
+    render_turn,
     stream_pieces,
 )
+from docqa.workspaces import DEFAULT_WORKSPACE  # noqa: E402
+
+Message = dict[str, str]
+TurnIds = list[int | None]
+"""One entry per chat message: the kept turn's id at its answer, None elsewhere."""
 
 
 @contextmanager
@@ -71,6 +79,45 @@ def _who(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) or None
 
 
+def _aligned(turn_ids: TurnIds | None, messages: int) -> TurnIds:
+    """``turn_ids`` cut or padded to one entry per chat message (a like names its message by
+    index, so the two must line up)."""
+    ids = list(turn_ids or [])[:messages]
+    return ids + [None] * (messages - len(ids))
+
+
+def _question(text: str) -> Message:
+    """A question as the chat shows it: literally, whatever markup it holds."""
+    return {"role": "user", "content": md_escape(text)}
+
+
+def _note(text: str) -> Message:
+    """A reply that is no answer (busy, refused, failed): kept nowhere, liked by nobody."""
+    return {"role": "assistant", "content": md_escape(text)}
+
+
+def _chat_of(turns: Sequence[Turn]) -> tuple[list[Message], TurnIds]:
+    """A kept conversation's chat, each answer rendered from its record, and its turn ids."""
+    chat: list[Message] = []
+    ids: TurnIds = []
+    for turn in turns:
+        reply, _ = render_turn(turn.answer)
+        chat += [_question(turn.question), {"role": "assistant", "content": reply}]
+        ids += [None, turn.id]
+    return chat, ids
+
+
+def _passage_pick(shown: ShownAnswer | None) -> tuple[Any, Any]:
+    """The "this passage answers it" row: shown with the closest passages' numbers after an
+    abstention that has some, hidden otherwise."""
+    answer = None if shown is None else shown.answer
+    numbers = [c.number for c in answer.closest] if answer and answer.abstained else []
+    return (
+        gr.update(visible=bool(numbers)),
+        gr.update(choices=[(str(n), n) for n in numbers], value=numbers[0] if numbers else None),
+    )
+
+
 def build_app(
     service: LibraryService,
     *,
@@ -79,9 +126,10 @@ def build_app(
 ) -> gr.Blocks:
     """Build the Gradio page over ``service``; with ``index_on_start`` it indexes in the background.
 
-    Every handler is a thin caller of the service, which checks the signed-in user's role
-    (readers ask; editors also upload and delete), waits for indexing, locks and audits;
-    ``warning`` is shown at the top of the page (an unprotected server).
+    Every handler is a thin caller of the service, which checks the signed-in user's role in
+    the picked workspace (readers ask; editors also upload and delete), waits for indexing,
+    locks, keeps conversations and audits; ``warning`` is shown at the top of the page (an
+    unprotected server).
     """
     settings = service.qa.settings
     suffixes = " ".join(sorted(SUPPORTED_SUFFIXES))
@@ -90,66 +138,223 @@ def build_app(
     else:
         service.mark_ready()
 
-    def status_html() -> str:
-        return render_status(service.status, service.status_kind)
+    # ---- views of the picked workspace ----------------------------------------------------
+    def status_view(workspace: str, who: str | None) -> tuple[str, Any]:
+        """The workspace's status line, and the timer that polls it while it indexes."""
+        try:
+            served = service.served(who, workspace)
+        except ServiceError as exc:
+            return render_status(str(exc), "error"), gr.Timer(active=False)
+        html = render_status(served.status, served.status_kind)
+        return html, gr.Timer(active=not served.ready.is_set())
 
-    def documents_view(request: gr.Request | None) -> tuple[str, Any]:
+    def documents_view(workspace: str, who: str | None) -> tuple[str, Any]:
         """The document table and the choices of the delete dropdown."""
         try:
-            docs = service.documents(_who(request))
+            docs = service.documents(who, workspace)
         except ServiceError:
             docs = []
         sources = [d.source for d in docs]
         return render_documents(docs), gr.Dropdown(choices=sources, value=None)
 
-    def audit_view(request: gr.Request) -> str:
-        return render_audit(service.audit_entries(_who(request)))
+    def audit_view(workspace: str, request: gr.Request) -> str:
+        return render_audit(service.audit_entries(_who(request), workspace=workspace))
 
+    def role_view(workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        """The role note, the editor's tools (upload, delete) and the audit log: readers see no
+        upload or delete controls (the service refuses them anyway)."""
+        who = _who(request)
+        try:
+            role = service.role_in(who, workspace)
+        except ServiceError as exc:
+            hidden = gr.update(visible=False)
+            return render_status(str(exc), "error"), hidden, hidden, ""
+        if not service.may(who, "editor", workspace):
+            note = render_status(
+                f"Signed in as {who or 'you'} ({role}) in workspace {workspace}: you can ask; an "
+                "editor adds and deletes documents.",
+                "ready",
+            )
+            hidden = gr.update(visible=False)
+            return note, hidden, hidden, ""
+        note = render_status(f"Signed in as {who} ({role}) in workspace {workspace}.", "ready")
+        shown = gr.update(visible=True)
+        return (note if who else ""), shown, shown, audit_view(workspace, request)
+
+    def library_view(workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        """Status, timer, role note, editor's tools, documents, delete choices and audit log."""
+        who = _who(request)
+        note, uploading, deleting, audit = role_view(workspace, request)
+        table, choices = documents_view(workspace, who)
+        return (*status_view(workspace, who), note, uploading, deleting, table, choices, audit)
+
+    def conversation_list(
+        workspace: str, who: str | None, selected: str | None = None
+    ) -> tuple[Any, str]:
+        """The user's conversations in ``workspace``, most recent first, labelled by title
+        (shown as plain text: a title is never read as HTML), and the selected one's title."""
+        try:
+            found = service.conversations(who, workspace)
+        except ServiceError:
+            found = []
+        title = next((c.title for c in found if c.id == selected), "")
+        return gr.update(choices=[(c.title, c.id) for c in found], value=selected), title
+
+    def empty_chat() -> tuple[Any, ...]:
+        """A new conversation: the next question starts a new kept one."""
+        return ([], SOURCES_EMPTY, None, [], "", *_passage_pick(None), "")
+
+    def tick(workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        who = _who(request)
+        status_html, timer = status_view(workspace, who)
+        return (status_html, *documents_view(workspace, who), timer)
+
+    def open_page(request: gr.Request) -> tuple[Any, ...]:
+        """The workspaces the user may use, ``default`` first and picked, and its views."""
+        who = _who(request)
+        try:
+            names = [w.name for w, _ in service.workspaces(who)]
+        except ServiceError:
+            names = []
+        picked = names[0] if names else DEFAULT_WORKSPACE
+        picker = gr.update(choices=names or [DEFAULT_WORKSPACE], value=picked)
+        return (picker, *library_view(picked, request), conversation_list(picked, who)[0])
+
+    def switch(workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        """Another workspace: its views, its conversations, and a new (empty) chat."""
+        views = library_view(workspace, request)
+        return (*views, conversation_list(workspace, _who(request))[0], *empty_chat())
+
+    # ---- questions and kept conversations --------------------------------------------------
     def respond(
-        message: str, chat: list[Any], turns: list[tuple[str, str]], request: gr.Request
-    ) -> Iterator[Any]:
+        message: str,
+        chat: list[Message],
+        conversation: str | None,
+        turn_ids: TurnIds,
+        workspace: str,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer in the picked workspace, keeping the turn in the current conversation (a new
+        one when there is none yet); the earlier turns come from the store, not the page."""
+        who = _who(request)
         with _page_errors():
-            service.authorize(_who(request), "reader")
+            served = service.served(who, workspace)
+        skip = gr.skip()
         question = (message or "").strip()
+        asked = [*chat, _question(question)]
+        ids = _aligned(turn_ids, len(chat))
+
+        def partial(content: str, sources: Any = skip) -> tuple[Any, ...]:
+            reply = {"role": "assistant", "content": content}
+            return ([*asked, reply], sources, skip, skip, "", skip, skip, skip, skip, skip)
+
+        def noted(text: str) -> tuple[Any, ...]:
+            row, pick = _passage_pick(None)
+            chat_now = [*asked, _note(text)]
+            return (chat_now, skip, skip, [*ids, None, None], "", skip, skip, row, pick, "")
+
         if not question:
-            yield chat, gr.skip(), turns, ""
+            yield (chat, skip, skip, skip, "", skip, skip, skip, skip, skip)
             return
-        chat = [*chat, {"role": "user", "content": md_escape(question)}]
-        if not service.ready.is_set():
-            busy = f"⏳ {service.status} Ask again in a moment."
-            yield [*chat, {"role": "assistant", "content": md_escape(busy)}], gr.skip(), turns, ""
+        if not served.ready.is_set():
+            yield noted(f"⏳ {served.status} Ask again in a moment.")
             return
-        answer: Answer | None = None
+        reply: Reply | None = None
         draft = ""
         try:
-            for item in service.ask_stream(_who(request), question, turns):
-                if isinstance(item, Answer):
-                    answer = item
+            for item in service.ask_stream(
+                who, question, workspace=workspace, conversation_id=conversation
+            ):
+                if isinstance(item, Reply):
+                    reply = item
                 elif settings.answerer == "llm":
                     # The model's words as they arrive, marked as not yet verified.
                     draft += item
-                    reply = {"role": "assistant", "content": md_escape(draft) + " …"}
-                    yield [*chat, reply], SOURCES_WAIT, turns, ""
+                    yield partial(md_escape(draft) + " …", SOURCES_WAIT)
         except DocQAError as exc:
-            note = f"⚠️ {exc}"
-            yield [*chat, {"role": "assistant", "content": md_escape(note)}], gr.skip(), turns, ""
+            yield noted(f"⚠️ {exc}")
             return
-        assert answer is not None
-        prefix = "ℹ️ " if answer.abstained else ""
-        lead = render_phrases(answer)  # the answer phrase first, in bold, above the sentences
+        assert reply is not None
+        answer = reply.shown.answer
         if answer.answerer != "llm":  # written all at once: shown a few words at a time
+            lead = render_phrases(answer)  # the answer phrase first, above the sentences
+            prefix = "ℹ️ " if answer.abstained else ""
             for i, piece in enumerate(stream_pieces(answer.text)):
-                reply = {"role": "assistant", "content": lead + md_escape(prefix + piece)}
-                yield [*chat, reply], SOURCES_WAIT if i == 0 else gr.skip(), turns, ""
+                yield partial(lead + md_escape(prefix + piece), SOURCES_WAIT if i == 0 else skip)
                 time.sleep(0.03)
-        final = lead + md_escape(prefix + answer.text) + render_dropped(answer)
+        # The final answer is rendered from its record, as a resumed conversation renders it.
+        shown_reply, sources_html = render_turn(reply.shown.record())
+        listed, title = conversation_list(workspace, who, reply.conversation_id)
         yield (
-            [*chat, {"role": "assistant", "content": final}],
-            render_sources(answer),
-            [*turns, (question, answer.text)],
+            [*asked, {"role": "assistant", "content": shown_reply}],
+            sources_html,
+            reply.conversation_id,
+            [*ids, None, reply.turn_id],
+            "",
+            listed,
+            title,
+            *_passage_pick(reply.shown),
             "",
         )
 
+    def resume(conversation: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """A kept conversation: every turn as first shown, the last one's sources."""
+        if not conversation:
+            return empty_chat()
+        with _page_errors():
+            info, turns = service.conversation(_who(request), conversation)
+        chat, ids = _chat_of(turns)
+        last = turns[-1].answer if turns else None
+        sources_html = render_turn(last)[1] if last is not None else SOURCES_EMPTY
+        shown = ShownAnswer.from_record(last) if last is not None else None
+        return (chat, sources_html, info.id, ids, info.title, *_passage_pick(shown), "")
+
+    def new_conversation(workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        return (*empty_chat(), conversation_list(workspace, _who(request))[0])
+
+    def rename(
+        conversation: str | None, title: str, workspace: str, request: gr.Request
+    ) -> tuple[Any, Any]:
+        if not conversation:
+            raise gr.Error("Pick a conversation (or ask a question to start one) to rename it.")
+        who = _who(request)
+        with _page_errors():
+            info = service.rename_conversation(who, conversation, title)
+        return conversation_list(workspace, who, info.id)
+
+    def delete_conversation(
+        conversation: str | None, workspace: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        if not conversation:
+            raise gr.Error("Pick a conversation to delete it.")
+        who = _who(request)
+        with _page_errors():
+            service.delete_conversation(who, conversation)
+        return (*empty_chat(), conversation_list(workspace, who)[0])
+
+    # ---- feedback --------------------------------------------------------------------------
+    def like(turn_ids: TurnIds, data: gr.LikeData, request: gr.Request) -> str:
+        """Thumbs up or down on an answer: kept as feedback on its turn."""
+        index = data.index if isinstance(data.index, int) else -1
+        turn = turn_ids[index] if 0 <= index < len(turn_ids or []) else None
+        if turn is None:
+            return render_status("Only an answer takes feedback.", "error")
+        if not isinstance(data.liked, bool):  # the thumb clicked again, to take it back
+            return render_status("Feedback given earlier stays kept.", "busy")
+        with _page_errors():
+            service.give_feedback(_who(request), turn, "up" if data.liked else "down")
+        return render_status("Thanks: your feedback on this answer is kept.", "ready")
+
+    def passage_answers(number: int | None, turn_ids: TurnIds, request: gr.Request) -> str:
+        """ "This passage answers it", on the last answer (an abstention)."""
+        turn = turn_ids[-1] if turn_ids else None
+        if turn is None or number is None:
+            return render_status("Pick one of the closest passages first.", "error")
+        with _page_errors():
+            service.give_feedback(_who(request), turn, "passage", int(number))
+        return render_status(f"Thanks: kept that passage {number} answers the question.", "ready")
+
+    # ---- the JSON endpoint and the document library ----------------------------------------
     def ask_api(
         question: str, history_json: str = "[]", request: gr.Request | None = None
     ) -> dict[str, Any]:
@@ -159,63 +364,47 @@ def build_app(
         except (ValueError, TypeError):
             raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
         with _page_errors():
-            return service.ask(_who(request), question, pairs).to_dict()
+            return service.ask(_who(request), question, history=pairs, keep=False).to_dict()
 
     def upload(
         files: list[str] | None,
+        workspace: str,
         request: gr.Request,
         progress: Any = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
+        who = _who(request)
         if not files:
             with _page_errors():
-                service.authorize(_who(request), "editor", "upload")
+                service.authorize(who, "editor", "upload", workspace)
             note = render_status("Choose one or more files first.", "error")
-            return (note, *documents_view(request))
+            return (note, *documents_view(workspace, who))
 
         def on_progress(done: int, total: int) -> None:
             progress((done, total), desc="Embedding passages", unit="passages")
 
         with _page_errors():
             result = service.add_files(
-                _who(request), [Path(f) for f in files], on_progress=on_progress
+                who, [Path(f) for f in files], on_progress=on_progress, workspace=workspace
             )
         lines = [f"Added {name}" for name in result.accepted]
         lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
         kind = "error" if result.rejected else "ready"
-        return (render_status("\n".join(lines), kind), *documents_view(request))
+        return (render_status("\n".join(lines), kind), *documents_view(workspace, who))
 
-    def delete(source: str | None, request: gr.Request) -> tuple[Any, ...]:
+    def delete(source: str | None, workspace: str, request: gr.Request) -> tuple[Any, ...]:
+        who = _who(request)
         if not source:
             with _page_errors():
-                service.authorize(_who(request), "editor", "delete")
+                service.authorize(who, "editor", "delete", workspace)
             note = render_status("Pick a document to delete.", "error")
-            return (note, *documents_view(request))
+            return (note, *documents_view(workspace, who))
         try:
-            service.remove_document(_who(request), source)
+            service.remove_document(who, source, workspace)
         except NotFound as exc:  # shown in the status line; other refusals as errors
-            return (render_status(str(exc), "error"), *documents_view(request))
+            return (render_status(str(exc), "error"), *documents_view(workspace, who))
         except DocQAError as exc:
             raise gr.Error(str(exc)) from None
-        return (render_status(f"Deleted {source}", "ready"), *documents_view(request))
-
-    def role_view(request: gr.Request) -> tuple[Any, ...]:
-        """Readers see no upload or delete controls (the service refuses them anyway)."""
-        who = _who(request)
-        if not service.may(who, "editor"):
-            note = render_status(
-                f"Signed in as {who or 'you'} (reader): you can ask; an editor adds and deletes "
-                "documents.",
-                "ready",
-            )
-            hidden = gr.update(visible=False)
-            return (note, hidden, hidden, hidden, hidden, "")
-        note = render_status(f"Signed in as {who}.", "ready") if who else ""
-        shown = gr.update(visible=True)
-        return (note, shown, shown, shown, shown, audit_view(request))
-
-    def tick(request: gr.Request) -> tuple[Any, ...]:
-        timer = gr.Timer(active=not service.ready.is_set())
-        return (status_html(), *documents_view(request), timer)
+        return (render_status(f"Deleted {source}", "ready"), *documents_view(workspace, who))
 
     with gr.Blocks(title="docqa — ask your documents") as demo:
         gr.HTML(
@@ -224,11 +413,42 @@ def build_app(
         )
         if warning:
             gr.HTML(render_status("⚠️ " + warning, "error"), elem_id="docqa-unprotected")
-        status = gr.HTML(status_html(), elem_id="docqa-status")
+        with gr.Row(equal_height=True):
+            picker = gr.Dropdown(
+                choices=[DEFAULT_WORKSPACE],
+                value=DEFAULT_WORKSPACE,
+                label="Workspace",
+                elem_id="docqa-workspace",
+                interactive=True,
+                scale=1,
+                min_width=180,
+            )
+            with gr.Column(scale=4):
+                status = gr.HTML(elem_id="docqa-status")
         timer = gr.Timer(1.0, active=True)
-        turns = gr.State([])
+        conversation = gr.State(None)
+        turn_ids = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
+                with gr.Column(scale=1, min_width=200):
+                    new = gr.Button("New conversation", size="sm", elem_id="docqa-new-conversation")
+                    conversations = gr.Radio(
+                        choices=[],
+                        value=None,
+                        label="Your conversations",
+                        elem_id="docqa-conversations",
+                        interactive=True,
+                    )
+                    rename_box = gr.Textbox(
+                        label="Title", max_lines=1, elem_id="docqa-rename", interactive=True
+                    )
+                    with gr.Row():
+                        rename_button = gr.Button(
+                            "Rename", size="sm", elem_id="docqa-rename-button"
+                        )
+                        forget = gr.Button(
+                            "Delete", size="sm", variant="stop", elem_id="docqa-delete-conversation"
+                        )
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(
                         elem_id="docqa-chat",
@@ -236,10 +456,22 @@ def build_app(
                         height=440,
                         sanitize_html=True,
                         allow_tags=False,
-                        feedback_options=None,
+                        feedback_options=("Like", "Dislike"),
                         buttons=["copy"],
                         placeholder="Ask a question about your documents.",
                     )
+                    feedback_note = gr.HTML(elem_id="docqa-feedback-note")
+                    with gr.Row(visible=False, elem_id="docqa-passage-row") as passage_row:
+                        passage_pick = gr.Dropdown(
+                            choices=[],
+                            label="Does one of the closest passages answer it after all?",
+                            elem_id="docqa-passage-pick",
+                            interactive=True,
+                            scale=3,
+                        )
+                        passage_button = gr.Button(
+                            "This passage answers it", elem_id="docqa-passage-answers", scale=1
+                        )
                     with gr.Row():
                         box = gr.Textbox(
                             placeholder="e.g. Who led the Iraqi delegation?",
@@ -250,45 +482,57 @@ def build_app(
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="docqa-ask")
                     gr.Examples(EXAMPLES, inputs=[box], label="Try")
-                    clear = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2):
                     sources = gr.HTML(SOURCES_EMPTY, label="Sources", elem_id="docqa-sources")
             with gr.Tab("Documents", id="documents"):
                 role_note = gr.HTML(elem_id="docqa-role-note")
-                files = gr.File(
-                    label=f"Add documents ({suffixes}, ≤ {settings.max_file_mb:g} MB each)",
-                    file_count="multiple",
-                    type="filepath",
-                    elem_id="docqa-upload",
-                )
-                add = gr.Button("Add to library", variant="primary", elem_id="docqa-add")
-                upload_status = gr.HTML(elem_id="docqa-upload-status")
+                with gr.Column(visible=False) as editor_tools:
+                    files = gr.File(
+                        label=f"Add documents ({suffixes}, ≤ {settings.max_file_mb:g} MB each)",
+                        file_count="multiple",
+                        type="filepath",
+                        elem_id="docqa-upload",
+                    )
+                    add = gr.Button("Add to library", variant="primary", elem_id="docqa-add")
+                    upload_status = gr.HTML(elem_id="docqa-upload-status")
                 docs = gr.HTML(elem_id="docqa-documents")
-                with gr.Row():
+                with gr.Row(visible=False) as delete_tools:
                     pick = gr.Dropdown(label="Document", choices=[], scale=4, interactive=True)
                     remove = gr.Button("Delete document", variant="stop", scale=1)
                 audit_log = gr.HTML(elem_id="docqa-audit")
 
-        outs = [chat, sources, turns, box]
-        box.submit(respond, [box, chat, turns], outs, api_visibility="private")
-        send.click(respond, [box, chat, turns], outs, api_visibility="private")
-        clear.click(
-            lambda: ([], SOURCES_EMPTY, []), None, [chat, sources, turns], api_visibility="private"
+        private: dict[str, Any] = {"api_visibility": "private"}
+        library = [status, timer, role_note, editor_tools, delete_tools, docs, pick, audit_log]
+        chat_views = [chat, sources, conversation, turn_ids, rename_box, passage_row]
+        chat_views += [passage_pick, feedback_note]
+        answered = [chat, sources, conversation, turn_ids, box, conversations, rename_box]
+        answered += [passage_row, passage_pick, feedback_note]
+        asking = [box, chat, conversation, turn_ids, picker]
+        box.submit(respond, asking, answered, **private)
+        send.click(respond, asking, answered, **private)
+        new.click(new_conversation, [picker], [*chat_views, conversations], **private)
+        chat.clear(new_conversation, [picker], [*chat_views, conversations], **private)
+        conversations.input(resume, [conversations], chat_views, **private)
+        rename_button.click(
+            rename, [conversation, rename_box, picker], [conversations, rename_box], **private
         )
-        add.click(upload, [files], [upload_status, docs, pick], api_name="upload").then(
-            lambda: None, None, [files], api_visibility="private"
-        ).then(audit_view, None, [audit_log], api_visibility="private")
-        remove.click(delete, [pick], [upload_status, docs, pick], api_name="delete").then(
-            audit_view, None, [audit_log], api_visibility="private"
+        rename_box.submit(
+            rename, [conversation, rename_box, picker], [conversations, rename_box], **private
         )
-        timer.tick(tick, None, [status, docs, pick, timer], api_visibility="private")
-        demo.load(tick, None, [status, docs, pick, timer], api_visibility="private")
-        demo.load(
-            role_view,
-            None,
-            [role_note, files, add, pick, remove, audit_log],
-            api_visibility="private",
+        forget.click(
+            delete_conversation, [conversation, picker], [*chat_views, conversations], **private
         )
+        chat.like(like, [turn_ids], [feedback_note], **private)
+        passage_button.click(passage_answers, [passage_pick, turn_ids], [feedback_note], **private)
+        picker.input(switch, [picker], [*library, conversations, *chat_views], **private)
+        add.click(upload, [files, picker], [upload_status, docs, pick], api_name="upload").then(
+            lambda: None, None, [files], **private
+        ).then(audit_view, [picker], [audit_log], **private)
+        remove.click(delete, [pick, picker], [upload_status, docs, pick], api_name="delete").then(
+            audit_view, [picker], [audit_log], **private
+        )
+        timer.tick(tick, [picker], [status, docs, pick, timer], **private)
+        demo.load(open_page, None, [picker, *library, conversations], **private)
         gr.api(ask_api, api_name="ask")
     return demo
 
@@ -355,7 +599,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         host, port = resolve_address(args.host, args.port, os.environ)
         qa = DocQA(**overrides)
-        users = UserStore(qa.settings.users_path)
+        state = State.open(qa.settings)
+        users = state.users
         problem = exposure_problem(host, users, args.no_auth)
         protected = users.exists() and not args.no_auth
         if protected:
@@ -371,7 +616,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "read, upload and delete documents. Add users ('docqa user add') and restart "
             "without --no-auth."
         )
-    service = LibraryService(qa, users if protected else None)
+    service = LibraryService(qa, state, protected=protected)
     demo = build_app(service, warning=warning)
     launch(
         demo,

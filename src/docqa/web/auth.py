@@ -39,9 +39,9 @@ def exposure_problem(host: str, users: UserStore, no_auth: bool) -> str | None:
     if is_loopback(host) or users.exists() or no_auth:
         return None
     return (
-        f"refusing to serve {host} without sign-in: there is no users file ({users.path}). "
-        "Add a user first: 'docqa user add NAME --role admin' (with the same --index), or pass "
-        "--no-auth to serve unprotected."
+        f"refusing to serve {host} without sign-in: the database ({users.db.display_url}) "
+        "holds no users. Add a user first: 'docqa user add NAME --role admin' (with the same "
+        "--index), or pass --no-auth to serve unprotected."
     )
 
 

@@ -1,14 +1,19 @@
 """HTML and text rendering for the web UI: every piece taken from a document or a question is
-escaped here before the page shows it."""
+escaped here before the page shows it.
+
+A live answer and a kept one are both rendered by ``render_turn`` from the answer's record, so
+that a resumed conversation shows each answer exactly as it was first shown."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from docqa import library
 from docqa.models import Answer, Citation
+from docqa.transcript import ShownAnswer
 
 EXAMPLES = [
     "Who led the Iraqi delegation?",
@@ -42,12 +47,13 @@ CSS = """
 .docqa-abstain {border-left: 4px solid #c98a00; background: #fff7e0; color: #5a4200;
   padding: 0.7rem 0.9rem; border-radius: 6px;}
 .docqa-empty {color: #7a8090; font-style: italic; padding: 0.6rem;}
+#docqa-conversations .wrap {max-height: 24rem; overflow-y: auto;}
+#docqa-conversations label {overflow-wrap: anywhere;}
 table.docqa-docs {width: 100%; border-collapse: collapse;}
 table.docqa-docs th, table.docqa-docs td {text-align: left; padding: 0.35rem 0.6rem;
   border-bottom: 1px solid #e3e6ee;}
 """
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")  # '<', '>', '&' become entities
-CONTEXT_CHARS = 100
 
 
 def md_escape(text: str) -> str:
@@ -74,25 +80,14 @@ def _quote(c: Citation) -> str:
     )
 
 
-def _passage(answer: Answer, c: Citation) -> str:
-    """The cited quote, marked, inside ~200 characters of its chunk (all escaped)."""
-    for r in answer.retrieved:
-        ch = r.chunk
-        if ch.doc_id == c.doc_id and ch.start <= c.start and c.end <= ch.end:
-            a, b = c.start - ch.start, c.end - ch.start
-            before, after = ch.text[max(0, a - CONTEXT_CHARS) : a], ch.text[b : b + CONTEXT_CHARS]
-            if a > CONTEXT_CHARS:
-                before = "…" + before.split(" ", 1)[-1]
-            if len(ch.text) - b > CONTEXT_CHARS:
-                after = after.rsplit(" ", 1)[0] + "…"
-            break
-    else:
-        before = after = ""
+def _passage(shown: ShownAnswer, c: Citation, closest: bool) -> str:
+    """The cited quote, marked, inside its kept context (all escaped)."""
+    before, after = shown.context(c, closest)
     e = html.escape
     return f"{e(before)}<mark>{_quote(c)}</mark>{e(after)}"
 
 
-def _card(answer: Answer, c: Citation, closest: bool = False) -> str:
+def _card(shown: ShownAnswer, c: Citation, closest: bool = False) -> str:
     e = html.escape
     where = f"page {c.page}" if c.page is not None else f"chars {c.start}–{c.end}"
     kind = " docqa-closest" if closest else ""
@@ -102,14 +97,15 @@ def _card(answer: Answer, c: Citation, closest: bool = False) -> str:
         f'<div class="docqa-source{kind}"><div class="docqa-source-head">'
         f'<span class="docqa-num">{number}</span> <b>{e(c.title)}</b> '
         f'<span class="docqa-loc">{e(c.source)} · {e(where)}</span>{label}</div>'
-        f'<p class="docqa-passage{kind}">{_passage(answer, c)}</p></div>'
+        f'<p class="docqa-passage{kind}">{_passage(shown, c, closest)}</p></div>'
     )
 
 
-def render_sources(answer: Answer) -> str:
+def render_sources(shown: ShownAnswer) -> str:
     """The sources panel: one card per citation; when the answer abstained, a notice and the
     closest sentences, each clearly marked as not an answer."""
     e = html.escape
+    answer = shown.answer
     if answer.abstained:
         reason = f" ({answer.abstention_reason.message})" if answer.abstention_reason else ""
         notice = (
@@ -119,13 +115,13 @@ def render_sources(answer: Answer) -> str:
         )
         if not answer.closest:
             return notice
-        cards = "".join(_card(answer, c, closest=True) for c in answer.closest)
+        cards = "".join(_card(shown, c, closest=True) for c in answer.closest)
         return (
             f'{notice}<div class="docqa-closest-list"><div class="docqa-closest-head">'
             "<b>Closest passages — not an answer.</b> Check them yourself: docqa judged that "
             f"they do not answer the question.</div>{cards}</div>"
         )
-    cards = "".join(_card(answer, c) for c in answer.citations)
+    cards = "".join(_card(shown, c) for c in answer.citations)
     return f'<div class="docqa-sources">{cards}</div>'
 
 
@@ -181,3 +177,18 @@ def render_dropped(answer: Answer) -> str:
         return ""
     lines = [f"- ~~{md_escape(d.text)}~~ ({md_escape(d.reason)})" for d in answer.dropped]
     return "\n\n*Removed — not supported by the documents:*\n" + "\n".join(lines)
+
+
+def render_reply(answer: Answer) -> str:
+    """An answer as the chat shows it (markdown, escaped): its phrases first, in bold, then the
+    cited text (marked as an abstention when it is one), then the sentences the guard removed."""
+    prefix = "ℹ️ " if answer.abstained else ""
+    return render_phrases(answer) + md_escape(prefix + answer.text) + render_dropped(answer)
+
+
+def render_turn(record: Mapping[str, Any]) -> tuple[str, str]:
+    """A kept answer (``ShownAnswer.record``) as the page shows it: the chat's markdown and the
+    sources panel's HTML. The page renders a live answer through here too, from its record, so
+    a resumed conversation cannot look different from the first showing."""
+    shown = ShownAnswer.from_record(dict(record))
+    return render_reply(shown.answer), render_sources(shown)
