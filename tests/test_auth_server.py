@@ -178,6 +178,17 @@ def test_a_signed_in_reader_asks_but_is_offered_no_upload(
     expect(page.locator("#docqa-status")).to_contain_text("Ready", timeout=90_000)
     ask(page, "Who led the Iraqi delegation?")
     expect(page.locator("#docqa-chat .message.bot").last).to_contain_text("al-Araji")
+    # The document viewer knows the page's sign-in: the card's link opens the marked quote...
+    link = page.locator("#docqa-sources a.docqa-view").first
+    viewer = page.context.new_page()
+    viewer.goto(protected["url"].rstrip("/") + str(link.get_attribute("href")))
+    expect(viewer.locator("mark#cited")).to_contain_text("al-Araji")
+    viewer.close()
+    # ...which a browser that is not signed in cannot read.
+    stranger = browser.new_context()
+    refused = stranger.request.get(protected["url"].rstrip("/") + str(link.get_attribute("href")))
+    assert refused.status == 401
+    stranger.close()
     page.get_by_role("tab", name="Documents").click()
     expect(page.locator("#docqa-role-note")).to_contain_text("rita (reader)")
     assert (

@@ -17,7 +17,9 @@ from docqa.models import (
     RetrievedChunk,
 )
 from docqa.transcript import ShownAnswer
-from docqa.web.app import _aligned, _chat_of, _passage_pick
+from docqa.web.chat_view import aligned_turn_ids as _aligned
+from docqa.web.chat_view import chat_of_turns as _chat_of
+from docqa.web.chat_view import passage_pick_update as _passage_pick
 from docqa.web.render import render_reply, render_sources, render_turn
 
 TEXT = (
@@ -67,11 +69,13 @@ def test_a_kept_answer_renders_as_the_live_one_did() -> None:
         answerer="llm",
     )
     shown = ShownAnswer.of(answer)
-    live = render_turn(shown.record())
-    assert render_turn(_kept(shown)) == live
-    assert live == (render_reply(answer), render_sources(shown))
+    live = render_turn(shown.record(), "default")
+    assert render_turn(_kept(shown), "default") == live
+    assert live == (render_reply(answer, "default"), render_sources(shown, "default"))
     reply, sources = live
-    assert reply.startswith("**&lt;b&gt;Ines&lt;/b&gt;** [1]\n\n")
+    assert reply.startswith(
+        "**&lt;b&gt;Ines&lt;/b&gt;** [\\[1\\]](/view/default/memo%20%3Cx%3E.md?"
+    )
     assert "~~The keeper \\*flies\\* &lt;i&gt;kites&lt;/i&gt;.~~" in reply
     assert "the scene for the report" in sources  # the context, kept with the answer
     assert "<script>" not in sources and "<b>Ines" not in sources and "&lt;script&gt;" in sources
@@ -90,8 +94,8 @@ def test_a_kept_abstention_shows_its_closest_passages_and_offers_them() -> None:
         closest=(_citation(1, phrase=False), _citation(2, phrase=False)),
     )
     shown = ShownAnswer.of(answer)
-    reply, sources = render_turn(_kept(shown))
-    assert (reply, sources) == render_turn(shown.record())
+    reply, sources = render_turn(_kept(shown), "default")
+    assert (reply, sources) == render_turn(shown.record(), "default")
     assert reply.startswith("ℹ️ The documents") and "not an answer" in sources
     assert "the scene for the report" in sources
     row, pick = _passage_pick(ShownAnswer.from_record(_kept(shown)))
@@ -106,8 +110,10 @@ def test_a_resumed_chat_lines_up_its_turn_ids() -> None:
     )
     record = _kept(ShownAnswer.of(answer))
     now = datetime.now(UTC)
-    chat, ids = _chat_of([Turn(7, 0, "Q <1>?", record, now), Turn(9, 1, "Q *2*", record, now)])
+    chat, ids = _chat_of(
+        [Turn(7, 0, "Q <1>?", record, now), Turn(9, 1, "Q *2*", record, now)], "default"
+    )
     assert [m["content"] for m in chat[::2]] == ["Q &lt;1&gt;?", "Q \\*2\\*"]
-    assert chat[1]["content"] == render_turn(record)[0]
+    assert chat[1]["content"] == render_turn(record, "default")[0]
     assert ids == [None, 7, None, 9]
     assert _aligned([None, 7], 4) == [None, 7, None, None] and _aligned(ids, 2) == [None, 7]

@@ -107,9 +107,10 @@ def _open(args: argparse.Namespace, **overrides: object):  # type: ignore[no-unt
 def _print_quotes(citations: Sequence[Citation], out: TextIO, numbered: str) -> None:
     """Each citation's location and quote (and answer phrase); ``numbered`` formats its number."""
     for c in citations:
-        where = f"page {c.page}, " if c.page is not None else ""
+        # People read a PDF by pages; character offsets help only in text files.
+        where = f"page {c.page}" if c.page is not None else f"chars {c.start}-{c.end}"
         label = numbered.format(c.number)
-        out.write(f"  {label} {c.title} ({c.source}, {where}chars {c.start}-{c.end})\n")
+        out.write(f"  {label} {c.title} ({c.source}, {where})\n")
         out.write(f"      \u201c{' '.join(c.quote.split())}\u201d\n")
         if c.answer_phrase:
             out.write(f"      answer phrase: {' '.join(c.answer_phrase.split())}\n")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from docqa.conversation_store import ConversationInfo, Turn
+from docqa.document_view import linked_record
 from docqa.models import Citation
 from docqa.transcript import ShownAnswer
 
@@ -91,8 +93,15 @@ def to_markdown(info: ConversationInfo, turns: Sequence[Turn]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def conversation_data(info: ConversationInfo, turns: Sequence[Turn]) -> dict[str, Any]:
+    """``{"conversation": ..., "turns": [...]}``, each turn with its answer record, whose
+    citations carry their ``view_url`` (what ``GET /api/conversations/{id}`` answers)."""
+    shown = [
+        {**turn.to_dict(), "answer": linked_record(info.workspace, turn.answer)} for turn in turns
+    ]
+    return {"conversation": info.to_dict(), "turns": shown}
+
+
 def to_json(info: ConversationInfo, turns: Sequence[Turn]) -> str:
-    """The conversation as JSON, in the shape ``GET /api/conversations/{id}`` answers:
-    ``{"conversation": ..., "turns": [...]}``, each turn with its answer record."""
-    data = {"conversation": info.to_dict(), "turns": [turn.to_dict() for turn in turns]}
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """The conversation as JSON, as ``conversation_data`` gives it."""
+    return json.dumps(conversation_data(info, turns), ensure_ascii=False, indent=2) + "\n"

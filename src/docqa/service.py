@@ -12,7 +12,7 @@ business; the service takes the signed-in name (None on a server without users).
 Example:
     >>> service = LibraryService(DocQA(), State.open(settings), protected=False)
     >>> service.start_indexing().join()
-    >>> service.ask(None, "Who led the Iraqi delegation?").answer.text
+    >>> service.ask(None, "Who led the Iraqi delegation?").shown.answer.text
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docqa import library
 from docqa.api import DocQA
 from docqa.conversation import History
+from docqa.conversation_access import ConversationAccess
 from docqa.conversation_store import (
     ConversationFullError,
-    ConversationInfo,
     ConversationNotFound,
-    Turn,
 )
+from docqa.document_view import Span, check_span, load_document, with_links
 from docqa.errors import DocQAError
-from docqa.feedback import Feedback
 from docqa.ingest import ProgressCallback
 from docqa.library import AddResult, DocumentInfo
+from docqa.models import Document
 from docqa.serving import (
     INDEXING_WAIT_SECONDS,
     Forbidden,
@@ -46,7 +47,7 @@ from docqa.serving import (
 )
 from docqa.state import State
 from docqa.transcript import ShownAnswer
-from docqa.users import ROLES, Role, User
+from docqa.users import Role
 from docqa.workspaces import DEFAULT_WORKSPACE, Workspace, workspace_settings
 
 __all__ = [
@@ -69,19 +70,27 @@ class ConversationFull(ServiceError):
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer as shown, and where it was kept (None when it was not)."""
+    """An answer as shown, its workspace, and where it was kept (None when it was not)."""
 
     shown: ShownAnswer
+    workspace: str = DEFAULT_WORKSPACE
     conversation_id: str | None = None
     turn_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The answer's JSON, with ``conversation_id`` and ``turn_id``."""
-        data = self.shown.answer.to_dict()
-        return {**data, "conversation_id": self.conversation_id, "turn_id": self.turn_id}
+        """The answer's JSON, each citation and closest passage with its ``view_url`` (and a
+        PDF's ``page_image_url``), with ``conversation_id`` and ``turn_id``."""
+        answer = self.shown.answer
+        return {
+            **answer.to_dict(),
+            "citations": [with_links(self.workspace, c, c.to_dict()) for c in answer.citations],
+            "closest": [with_links(self.workspace, c, c.to_dict()) for c in answer.closest],
+            "conversation_id": self.conversation_id,
+            "turn_id": self.turn_id,
+        }
 
 
-class LibraryService:
+class LibraryService(ConversationAccess):
     """Workspaces served to several users: access, indexing, locking, conversations, audit.
 
     Args:
@@ -99,9 +108,8 @@ class LibraryService:
         protected: bool,
         wait_seconds: float = INDEXING_WAIT_SECONDS,
     ) -> None:
+        super().__init__(state, protected=protected)
         self.qa = qa
-        self.state = state
-        self.protected = protected
         self.wait_seconds = wait_seconds
         self._served: dict[str, ServedWorkspace] = {
             DEFAULT_WORKSPACE: ServedWorkspace(DEFAULT_WORKSPACE, qa, wait_seconds)
@@ -151,88 +159,6 @@ class LibraryService:
                 if start:  # created since the server started: index it now
                     served.start_indexing()
             return served
-
-    # ---- who may do what -------------------------------------------------------------------
-    def user(self, who: str | None) -> User | None:
-        """The signed-in user (None on a server without users).
-
-        Raises:
-            SignInRequired: nobody is signed in, on a server with users.
-        """
-        if not self.protected:
-            return None
-        user = self.state.users.get(who) if who else None
-        if user is None:
-            raise SignInRequired("Sign in first.")
-        return user
-
-    def owner(self, who: str | None) -> str:
-        """The name conversations and feedback are kept under ("" without users)."""
-        user = self.user(who)
-        return "" if user is None else user.name
-
-    def role_in(self, who: str | None, workspace: str) -> Role:
-        """``who``'s role in ``workspace``.
-
-        Raises:
-            SignInRequired: nobody is signed in.
-            NotFound: the workspace does not exist, or ``who`` may not see it.
-        """
-        role = self.state.workspaces.role_in(workspace, self.user(who))
-        if role is None:
-            raise NotFound(f"No workspace {workspace!r} among those you can use.")
-        return role
-
-    def authorize(
-        self,
-        who: str | None,
-        role: Role,
-        action: str | None = None,
-        workspace: str = DEFAULT_WORKSPACE,
-    ) -> str | None:
-        """``who`` when they hold ``role`` in ``workspace`` (None when the server has no users).
-
-        Raises:
-            SignInRequired: nobody is signed in.
-            NotFound: the workspace is unknown or invisible to ``who``.
-            Forbidden: naming the role needed and how to get it; a refused ``action`` is written
-                to the audit log.
-        """
-        held = self.role_in(who, workspace)
-        if ROLES.index(held) < ROLES.index(role):
-            if action is not None:
-                self.state.audit.record(
-                    who, action, None, f"refused: needs {role}", workspace=workspace
-                )
-            needed = ", ".join(r for r in ROLES if ROLES.index(r) >= ROLES.index(role))
-            fix = (
-                f"'docqa user add {who} --role {role} --replace'"
-                if workspace == DEFAULT_WORKSPACE
-                else f"'docqa workspace grant {workspace} {who} --role {role}'"
-            )
-            raise Forbidden(
-                f"{who} is a {held} in workspace {workspace}: this needs the role {needed}. "
-                f"Ask an admin to run {fix}."
-            )
-        return None if not self.protected else who
-
-    def may(self, who: str | None, role: Role, workspace: str = DEFAULT_WORKSPACE) -> bool:
-        """Whether ``who`` holds ``role`` in ``workspace`` (without logging a refusal)."""
-        try:
-            self.authorize(who, role, workspace=workspace)
-        except ServiceError:
-            return False
-        return True
-
-    def workspaces(self, who: str | None) -> list[tuple[Workspace, Role]]:
-        """The workspaces ``who`` may use, with their role in each, ``default`` first."""
-        user = self.user(who)
-        found = []
-        for workspace in self.state.workspaces.all():
-            role = self.state.workspaces.role_in(workspace.name, user)
-            if role is not None:
-                found.append((workspace, role))
-        return found
 
     def served(self, who: str | None, workspace: str, role: Role = "reader") -> ServedWorkspace:
         """The served ``workspace``, once ``who`` is known to hold ``role`` in it."""
@@ -290,7 +216,7 @@ class LibraryService:
         assert answer is not None  # ask_stream always ends with the Answer
         shown = ShownAnswer.of(answer)
         if conversation_id is None and not keep:
-            yield Reply(shown)
+            yield Reply(shown, workspace)
             return
         if conversation_id is None:
             info, turn = conversations.start(owner, workspace, question, shown.record())
@@ -303,7 +229,7 @@ class LibraryService:
                 raise NotFound(str(exc)) from None
             except ConversationFullError as exc:  # another answer took the last turn
                 raise ConversationFull(str(exc)) from None
-        yield Reply(shown, info.id, turn.id)
+        yield Reply(shown, workspace, info.id, turn.id)
 
     def ask(self, who: str | None, question: str, **options: Any) -> Reply:
         """The reply to ``question`` (see ``ask_stream`` for the options)."""
@@ -314,79 +240,25 @@ class LibraryService:
         assert reply is not None
         return reply
 
-    # ---- conversations ---------------------------------------------------------------------
-    def _conversation(
-        self, owner: str, conversation_id: str, workspace: str | None = None
-    ) -> ConversationInfo:
-        try:
-            info = self.state.conversations.get(conversation_id, owner)
-        except ConversationNotFound as exc:
-            raise NotFound(str(exc)) from None
-        if workspace is not None and info.workspace != workspace:
-            raise NotFound(
-                f"Conversation {conversation_id!r} belongs to another workspace "
-                f"({info.workspace}); ask there."
-            )
-        return info
-
-    def conversations(
-        self, who: str | None, workspace: str | None = None
-    ) -> list[ConversationInfo]:
-        """``who``'s conversations (in ``workspace``), most recent first; those of workspaces
-        they may no longer see are left out."""
-        if workspace is not None:
-            self.authorize(who, "reader", workspace=workspace)
-        visible = {w.name for w, _ in self.workspaces(who)}
-        found = self.state.conversations.of_user(self.owner(who), workspace)
-        return [c for c in found if c.workspace in visible]
-
-    def conversation(
-        self, who: str | None, conversation_id: str
-    ) -> tuple[ConversationInfo, list[Turn]]:
-        """``who``'s conversation and its turns (``NotFound`` for anyone else's)."""
-        info = self._visible_conversation(who, conversation_id)
-        return info, self.state.conversations.turns(info.id, self.owner(who))
-
-    def _visible_conversation(self, who: str | None, conversation_id: str) -> ConversationInfo:
-        """``who``'s conversation, in a workspace they may still see (else ``NotFound``)."""
-        info = self._conversation(self.owner(who), conversation_id)
-        self.authorize(who, "reader", workspace=info.workspace)
-        return info
-
-    def rename_conversation(
-        self, who: str | None, conversation_id: str, title: str
-    ) -> ConversationInfo:
-        """Give ``who``'s conversation a new title."""
-        info = self._visible_conversation(who, conversation_id)
-        return self.state.conversations.rename(info.id, self.owner(who), title)
-
-    def delete_conversation(self, who: str | None, conversation_id: str) -> None:
-        """Delete ``who``'s conversation and its turns."""
-        info = self._visible_conversation(who, conversation_id)
-        self.state.conversations.delete(info.id, self.owner(who))
-
-    # ---- feedback --------------------------------------------------------------------------
-    def give_feedback(
-        self, who: str | None, turn_id: int, kind: str, passage: int | None = None
-    ) -> Feedback:
-        """Keep ``kind`` feedback (up, down, passage) on turn ``turn_id`` of ``who``'s."""
-        owner = self.owner(who)
-        try:
-            info, turn = self.state.conversations.turn(turn_id, owner)
-        except ConversationNotFound as exc:
-            raise NotFound(str(exc)) from None
-        self.authorize(who, "reader", workspace=info.workspace)
-        return self.state.feedback.add(owner, info.workspace, turn, kind, passage)
-
-    def feedback(self, who: str | None, workspace: str = DEFAULT_WORKSPACE) -> list[Feedback]:
-        """The feedback kept in ``workspace`` (editors)."""
-        self.authorize(who, "editor", workspace=workspace)
-        return self.state.feedback.of_workspace(workspace)
-
     # ---- documents -------------------------------------------------------------------------
     def documents(self, who: str | None, workspace: str = DEFAULT_WORKSPACE) -> list[DocumentInfo]:
         """The indexed documents (none while the workspace's indexing runs)."""
         return self.served(who, workspace).documents()
+
+    def document_view(
+        self, who: str | None, workspace: str, source: str, doc_id: str | None, span: Span
+    ) -> tuple[Document, Path]:
+        """The document ``doc_id`` of corpus file ``source`` in ``workspace``, for the viewer,
+        with the file's path: reading it needs what asking needs (``NotFound`` otherwise, and
+        for anything outside the workspace's corpus folder)."""
+        qa = self.served(who, workspace).qa
+        try:
+            path = library.resolve_source(qa, source)
+            document = load_document(path, source, doc_id, qa.settings.max_file_bytes)
+        except DocQAError as exc:
+            raise NotFound(str(exc)) from None
+        check_span(document, span)  # a malformed span is the request's fault (ViewError)
+        return document, path
 
     def add_files(
         self,

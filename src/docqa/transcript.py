@@ -81,7 +81,7 @@ class ShownAnswer:
         answer = Answer(
             question=str(record.get("question", "")),
             text=str(record["text"]),
-            citations=tuple(_citation(c) for c in record.get("citations", ())),
+            citations=tuple(citation_of(c) for c in record.get("citations", ())),
             abstained=bool(record["abstained"]),
             confidence=float(record.get("confidence", 0.0)),
             standalone_question=str(record.get("standalone_question", "")),
@@ -95,12 +95,13 @@ class ShownAnswer:
                 DroppedSentence(str(d["text"]), str(d["reason"])) for d in record.get("dropped", ())
             ),
             answerer=str(record.get("answerer", "extractive")),
-            closest=tuple(_citation(c) for c in record.get("closest", ())),
+            closest=tuple(citation_of(c) for c in record.get("closest", ())),
         )
         contexts = {str(k): (str(v[0]), str(v[1])) for k, v in record.get("contexts", {}).items()}
         return cls(answer, contexts)
 
 
-def _citation(data: dict[str, Any]) -> Citation:
+def citation_of(data: dict[str, Any]) -> Citation:
+    """The ``Citation`` a citation's JSON (``Citation.to_dict``) describes."""
     fields = {k: v for k, v in data.items() if k != "answer_phrase"}
     return Citation(**fields)

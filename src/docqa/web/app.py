@@ -12,12 +12,8 @@ API: ``gradio_client.Client(url).predict("Who is Tom Goffus?", "[]", api_name="/
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,13 +26,12 @@ except ImportError:  # the web UI is an extra: say how to get it
     ) from None
 
 from docqa.api import DocQA  # noqa: E402
-from docqa.conversation_store import Turn  # noqa: E402
 from docqa.documents import SUPPORTED_SUFFIXES  # noqa: E402
 from docqa.errors import DocQAError  # noqa: E402
-from docqa.service import LibraryService, NotFound, Reply, ServiceError  # noqa: E402
+from docqa.service import LibraryService  # noqa: E402
 from docqa.state import State  # noqa: E402
-from docqa.transcript import ShownAnswer  # noqa: E402
 from docqa.web.address import resolve_address  # noqa: E402
+from docqa.web.asking import Asking  # noqa: E402
 from docqa.web.auth import (  # noqa: E402
     LoginGuard,
     exposure_problem,
@@ -44,78 +39,12 @@ from docqa.web.auth import (  # noqa: E402
     refuse_framing,
     throttle_logins,
 )
+from docqa.web.conversations_panel import ConversationsPanel  # noqa: E402
+from docqa.web.documents_tab import DocumentsTab  # noqa: E402
 from docqa.web.json_api import register  # noqa: E402
-from docqa.web.render import (  # noqa: E402
-    CSS,
-    EXAMPLES,
-    SOURCES_EMPTY,
-    SOURCES_WAIT,
-    md_escape,
-    render_audit,
-    render_documents,
-    render_phrases,
-    render_status,
-    render_turn,
-    stream_pieces,
-)
+from docqa.web.render import CSS, EXAMPLES, SOURCES_EMPTY, render_status  # noqa: E402
+from docqa.web.workspace_views import WorkspaceViews  # noqa: E402
 from docqa.workspaces import DEFAULT_WORKSPACE  # noqa: E402
-
-Message = dict[str, str]
-TurnIds = list[int | None]
-"""One entry per chat message: the kept turn's id at its answer, None elsewhere."""
-
-
-@contextmanager
-def _page_errors() -> Iterator[None]:
-    """A refusal or error of the service, shown on the page as Gradio's error message."""
-    try:
-        yield
-    except DocQAError as exc:
-        raise gr.Error(str(exc)) from None
-
-
-def _who(request: gr.Request | None) -> str | None:
-    """The name the page session signed in with (None without sign-in)."""
-    return getattr(request, "username", None) or None
-
-
-def _aligned(turn_ids: TurnIds | None, messages: int) -> TurnIds:
-    """``turn_ids`` cut or padded to one entry per chat message (a like names its message by
-    index, so the two must line up)."""
-    ids = list(turn_ids or [])[:messages]
-    return ids + [None] * (messages - len(ids))
-
-
-def _question(text: str) -> Message:
-    """A question as the chat shows it: literally, whatever markup it holds."""
-    return {"role": "user", "content": md_escape(text)}
-
-
-def _note(text: str) -> Message:
-    """A reply that is no answer (busy, refused, failed): kept nowhere, liked by nobody."""
-    return {"role": "assistant", "content": md_escape(text)}
-
-
-def _chat_of(turns: Sequence[Turn]) -> tuple[list[Message], TurnIds]:
-    """A kept conversation's chat, each answer rendered from its record, and its turn ids."""
-    chat: list[Message] = []
-    ids: TurnIds = []
-    for turn in turns:
-        reply, _ = render_turn(turn.answer)
-        chat += [_question(turn.question), {"role": "assistant", "content": reply}]
-        ids += [None, turn.id]
-    return chat, ids
-
-
-def _passage_pick(shown: ShownAnswer | None) -> tuple[Any, Any]:
-    """The "this passage answers it" row: shown with the closest passages' numbers after an
-    abstention that has some, hidden otherwise."""
-    answer = None if shown is None else shown.answer
-    numbers = [c.number for c in answer.closest] if answer and answer.abstained else []
-    return (
-        gr.update(visible=bool(numbers)),
-        gr.update(choices=[(str(n), n) for n in numbers], value=numbers[0] if numbers else None),
-    )
 
 
 def build_app(
@@ -129,7 +58,8 @@ def build_app(
     Every handler is a thin caller of the service, which checks the signed-in user's role in
     the picked workspace (readers ask; editors also upload and delete), waits for indexing,
     locks, keeps conversations and audits; ``warning`` is shown at the top of the page (an
-    unprotected server).
+    unprotected server). This lays out the page and wires its events; the handlers live by
+    concern in ``documents_tab``, ``conversations_panel``, ``asking`` and ``workspace_views``.
     """
     settings = service.qa.settings
     suffixes = " ".join(sorted(SUPPORTED_SUFFIXES))
@@ -137,274 +67,11 @@ def build_app(
         service.start_indexing()
     else:
         service.mark_ready()
-
-    # ---- views of the picked workspace ----------------------------------------------------
-    def status_view(workspace: str, who: str | None) -> tuple[str, Any]:
-        """The workspace's status line, and the timer that polls it while it indexes."""
-        try:
-            served = service.served(who, workspace)
-        except ServiceError as exc:
-            return render_status(str(exc), "error"), gr.Timer(active=False)
-        html = render_status(served.status, served.status_kind)
-        return html, gr.Timer(active=not served.ready.is_set())
-
-    def documents_view(workspace: str, who: str | None) -> tuple[str, Any]:
-        """The document table and the choices of the delete dropdown."""
-        try:
-            docs = service.documents(who, workspace)
-        except ServiceError:
-            docs = []
-        sources = [d.source for d in docs]
-        return render_documents(docs), gr.Dropdown(choices=sources, value=None)
-
-    def audit_view(workspace: str, request: gr.Request) -> str:
-        return render_audit(service.audit_entries(_who(request), workspace=workspace))
-
-    def role_view(workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        """The role note, the editor's tools (upload, delete) and the audit log: readers see no
-        upload or delete controls (the service refuses them anyway)."""
-        who = _who(request)
-        try:
-            role = service.role_in(who, workspace)
-        except ServiceError as exc:
-            hidden = gr.update(visible=False)
-            return render_status(str(exc), "error"), hidden, hidden, ""
-        if not service.may(who, "editor", workspace):
-            note = render_status(
-                f"Signed in as {who or 'you'} ({role}) in workspace {workspace}: you can ask; an "
-                "editor adds and deletes documents.",
-                "ready",
-            )
-            hidden = gr.update(visible=False)
-            return note, hidden, hidden, ""
-        note = render_status(f"Signed in as {who} ({role}) in workspace {workspace}.", "ready")
-        shown = gr.update(visible=True)
-        return (note if who else ""), shown, shown, audit_view(workspace, request)
-
-    def library_view(workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        """Status, timer, role note, editor's tools, documents, delete choices and audit log."""
-        who = _who(request)
-        note, uploading, deleting, audit = role_view(workspace, request)
-        table, choices = documents_view(workspace, who)
-        return (*status_view(workspace, who), note, uploading, deleting, table, choices, audit)
-
-    def conversation_list(
-        workspace: str, who: str | None, selected: str | None = None
-    ) -> tuple[Any, str]:
-        """The user's conversations in ``workspace``, most recent first, labelled by title
-        (shown as plain text: a title is never read as HTML), and the selected one's title."""
-        try:
-            found = service.conversations(who, workspace)
-        except ServiceError:
-            found = []
-        title = next((c.title for c in found if c.id == selected), "")
-        return gr.update(choices=[(c.title, c.id) for c in found], value=selected), title
-
-    def empty_chat() -> tuple[Any, ...]:
-        """A new conversation: the next question starts a new kept one."""
-        return ([], SOURCES_EMPTY, None, [], "", *_passage_pick(None), "")
-
-    def tick(workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        who = _who(request)
-        status_html, timer = status_view(workspace, who)
-        return (status_html, *documents_view(workspace, who), timer)
-
-    def open_page(request: gr.Request) -> tuple[Any, ...]:
-        """The workspaces the user may use, ``default`` first and picked, and its views."""
-        who = _who(request)
-        try:
-            names = [w.name for w, _ in service.workspaces(who)]
-        except ServiceError:
-            names = []
-        picked = names[0] if names else DEFAULT_WORKSPACE
-        picker = gr.update(choices=names or [DEFAULT_WORKSPACE], value=picked)
-        return (picker, *library_view(picked, request), conversation_list(picked, who)[0])
-
-    def switch(workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        """Another workspace: its views, its conversations, and a new (empty) chat."""
-        views = library_view(workspace, request)
-        return (*views, conversation_list(workspace, _who(request))[0], *empty_chat())
-
-    # ---- questions and kept conversations --------------------------------------------------
-    def respond(
-        message: str,
-        chat: list[Message],
-        conversation: str | None,
-        turn_ids: TurnIds,
-        workspace: str,
-        request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Answer in the picked workspace, keeping the turn in the current conversation (a new
-        one when there is none yet); the earlier turns come from the store, not the page."""
-        who = _who(request)
-        with _page_errors():
-            served = service.served(who, workspace)
-        skip = gr.skip()
-        question = (message or "").strip()
-        asked = [*chat, _question(question)]
-        ids = _aligned(turn_ids, len(chat))
-
-        def partial(content: str, sources: Any = skip) -> tuple[Any, ...]:
-            reply = {"role": "assistant", "content": content}
-            return ([*asked, reply], sources, skip, skip, "", skip, skip, skip, skip, skip)
-
-        def noted(text: str) -> tuple[Any, ...]:
-            row, pick = _passage_pick(None)
-            chat_now = [*asked, _note(text)]
-            return (chat_now, skip, skip, [*ids, None, None], "", skip, skip, row, pick, "")
-
-        if not question:
-            yield (chat, skip, skip, skip, "", skip, skip, skip, skip, skip)
-            return
-        if not served.ready.is_set():
-            yield noted(f"⏳ {served.status} Ask again in a moment.")
-            return
-        reply: Reply | None = None
-        draft = ""
-        try:
-            for item in service.ask_stream(
-                who, question, workspace=workspace, conversation_id=conversation
-            ):
-                if isinstance(item, Reply):
-                    reply = item
-                elif settings.answerer == "llm":
-                    # The model's words as they arrive, marked as not yet verified.
-                    draft += item
-                    yield partial(md_escape(draft) + " …", SOURCES_WAIT)
-        except DocQAError as exc:
-            yield noted(f"⚠️ {exc}")
-            return
-        assert reply is not None
-        answer = reply.shown.answer
-        if answer.answerer != "llm":  # written all at once: shown a few words at a time
-            lead = render_phrases(answer)  # the answer phrase first, above the sentences
-            prefix = "ℹ️ " if answer.abstained else ""
-            for i, piece in enumerate(stream_pieces(answer.text)):
-                yield partial(lead + md_escape(prefix + piece), SOURCES_WAIT if i == 0 else skip)
-                time.sleep(0.03)
-        # The final answer is rendered from its record, as a resumed conversation renders it.
-        shown_reply, sources_html = render_turn(reply.shown.record())
-        listed, title = conversation_list(workspace, who, reply.conversation_id)
-        yield (
-            [*asked, {"role": "assistant", "content": shown_reply}],
-            sources_html,
-            reply.conversation_id,
-            [*ids, None, reply.turn_id],
-            "",
-            listed,
-            title,
-            *_passage_pick(reply.shown),
-            "",
-        )
-
-    def resume(conversation: str | None, request: gr.Request) -> tuple[Any, ...]:
-        """A kept conversation: every turn as first shown, the last one's sources."""
-        if not conversation:
-            return empty_chat()
-        with _page_errors():
-            info, turns = service.conversation(_who(request), conversation)
-        chat, ids = _chat_of(turns)
-        last = turns[-1].answer if turns else None
-        sources_html = render_turn(last)[1] if last is not None else SOURCES_EMPTY
-        shown = ShownAnswer.from_record(last) if last is not None else None
-        return (chat, sources_html, info.id, ids, info.title, *_passage_pick(shown), "")
-
-    def new_conversation(workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        return (*empty_chat(), conversation_list(workspace, _who(request))[0])
-
-    def rename(
-        conversation: str | None, title: str, workspace: str, request: gr.Request
-    ) -> tuple[Any, Any]:
-        if not conversation:
-            raise gr.Error("Pick a conversation (or ask a question to start one) to rename it.")
-        who = _who(request)
-        with _page_errors():
-            info = service.rename_conversation(who, conversation, title)
-        return conversation_list(workspace, who, info.id)
-
-    def delete_conversation(
-        conversation: str | None, workspace: str, request: gr.Request
-    ) -> tuple[Any, ...]:
-        if not conversation:
-            raise gr.Error("Pick a conversation to delete it.")
-        who = _who(request)
-        with _page_errors():
-            service.delete_conversation(who, conversation)
-        return (*empty_chat(), conversation_list(workspace, who)[0])
-
-    # ---- feedback --------------------------------------------------------------------------
-    def like(turn_ids: TurnIds, data: gr.LikeData, request: gr.Request) -> str:
-        """Thumbs up or down on an answer: kept as feedback on its turn."""
-        index = data.index if isinstance(data.index, int) else -1
-        turn = turn_ids[index] if 0 <= index < len(turn_ids or []) else None
-        if turn is None:
-            return render_status("Only an answer takes feedback.", "error")
-        if not isinstance(data.liked, bool):  # the thumb clicked again, to take it back
-            return render_status("Feedback given earlier stays kept.", "busy")
-        with _page_errors():
-            service.give_feedback(_who(request), turn, "up" if data.liked else "down")
-        return render_status("Thanks: your feedback on this answer is kept.", "ready")
-
-    def passage_answers(number: int | None, turn_ids: TurnIds, request: gr.Request) -> str:
-        """ "This passage answers it", on the last answer (an abstention)."""
-        turn = turn_ids[-1] if turn_ids else None
-        if turn is None or number is None:
-            return render_status("Pick one of the closest passages first.", "error")
-        with _page_errors():
-            service.give_feedback(_who(request), turn, "passage", int(number))
-        return render_status(f"Thanks: kept that passage {number} answers the question.", "ready")
-
-    # ---- the JSON endpoint and the document library ----------------------------------------
-    def ask_api(
-        question: str, history_json: str = "[]", request: gr.Request | None = None
-    ) -> dict[str, Any]:
-        """Answer ``question``; ``history_json`` is a JSON list of [question, answer] pairs."""
-        try:
-            pairs = [(str(q), str(a)) for q, a in json.loads(history_json or "[]")]
-        except (ValueError, TypeError):
-            raise gr.Error("history_json must be a JSON list of [question, answer] pairs") from None
-        with _page_errors():
-            return service.ask(_who(request), question, history=pairs, keep=False).to_dict()
-
-    def upload(
-        files: list[str] | None,
-        workspace: str,
-        request: gr.Request,
-        progress: Any = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
-        who = _who(request)
-        if not files:
-            with _page_errors():
-                service.authorize(who, "editor", "upload", workspace)
-            note = render_status("Choose one or more files first.", "error")
-            return (note, *documents_view(workspace, who))
-
-        def on_progress(done: int, total: int) -> None:
-            progress((done, total), desc="Embedding passages", unit="passages")
-
-        with _page_errors():
-            result = service.add_files(
-                who, [Path(f) for f in files], on_progress=on_progress, workspace=workspace
-            )
-        lines = [f"Added {name}" for name in result.accepted]
-        lines += [f"Rejected {name}: {reason}" for name, reason in result.rejected]
-        kind = "error" if result.rejected else "ready"
-        return (render_status("\n".join(lines), kind), *documents_view(workspace, who))
-
-    def delete(source: str | None, workspace: str, request: gr.Request) -> tuple[Any, ...]:
-        who = _who(request)
-        if not source:
-            with _page_errors():
-                service.authorize(who, "editor", "delete", workspace)
-            note = render_status("Pick a document to delete.", "error")
-            return (note, *documents_view(workspace, who))
-        try:
-            service.remove_document(who, source, workspace)
-        except NotFound as exc:  # shown in the status line; other refusals as errors
-            return (render_status(str(exc), "error"), *documents_view(workspace, who))
-        except DocQAError as exc:
-            raise gr.Error(str(exc)) from None
-        return (render_status(f"Deleted {source}", "ready"), *documents_view(workspace, who))
+    # The handlers, by concern; ``panel`` serves the conversation list beside the chat.
+    documents_tab = DocumentsTab(service)
+    panel = ConversationsPanel(service)
+    questions = Asking(service, panel)
+    workspace_views = WorkspaceViews(service, documents_tab, panel)
 
     with gr.Blocks(title="docqa — ask your documents") as demo:
         gr.HTML(
@@ -508,32 +175,33 @@ def build_app(
         answered = [chat, sources, conversation, turn_ids, box, conversations, rename_box]
         answered += [passage_row, passage_pick, feedback_note]
         asking = [box, chat, conversation, turn_ids, picker]
-        box.submit(respond, asking, answered, **private)
-        send.click(respond, asking, answered, **private)
-        new.click(new_conversation, [picker], [*chat_views, conversations], **private)
-        chat.clear(new_conversation, [picker], [*chat_views, conversations], **private)
-        conversations.input(resume, [conversations], chat_views, **private)
-        rename_button.click(
-            rename, [conversation, rename_box, picker], [conversations, rename_box], **private
+        box.submit(questions.respond, asking, answered, **private)
+        send.click(questions.respond, asking, answered, **private)
+        new_chat = [*chat_views, conversations]
+        new.click(panel.new_conversation, [picker], new_chat, **private)
+        chat.clear(panel.new_conversation, [picker], new_chat, **private)
+        conversations.input(panel.resume, [conversations], chat_views, **private)
+        renaming = [conversation, rename_box, picker]
+        rename_button.click(panel.rename, renaming, [conversations, rename_box], **private)
+        rename_box.submit(panel.rename, renaming, [conversations, rename_box], **private)
+        forget.click(panel.delete_conversation, [conversation, picker], new_chat, **private)
+        chat.like(panel.like, [turn_ids], [feedback_note], **private)
+        passage_button.click(
+            panel.passage_answers, [passage_pick, turn_ids], [feedback_note], **private
         )
-        rename_box.submit(
-            rename, [conversation, rename_box, picker], [conversations, rename_box], **private
-        )
-        forget.click(
-            delete_conversation, [conversation, picker], [*chat_views, conversations], **private
-        )
-        chat.like(like, [turn_ids], [feedback_note], **private)
-        passage_button.click(passage_answers, [passage_pick, turn_ids], [feedback_note], **private)
-        picker.input(switch, [picker], [*library, conversations, *chat_views], **private)
-        add.click(upload, [files, picker], [upload_status, docs, pick], api_name="upload").then(
+        switched = [*library, conversations, *chat_views]
+        picker.input(workspace_views.switch, [picker], switched, **private)
+        document_views = [upload_status, docs, pick]
+        audit_view = documents_tab.audit_view
+        add.click(documents_tab.upload, [files, picker], document_views, api_name="upload").then(
             lambda: None, None, [files], **private
         ).then(audit_view, [picker], [audit_log], **private)
-        remove.click(delete, [pick, picker], [upload_status, docs, pick], api_name="delete").then(
+        remove.click(documents_tab.delete, [pick, picker], document_views, api_name="delete").then(
             audit_view, [picker], [audit_log], **private
         )
-        timer.tick(tick, [picker], [status, docs, pick, timer], **private)
-        demo.load(open_page, None, [picker, *library, conversations], **private)
-        gr.api(ask_api, api_name="ask")
+        timer.tick(workspace_views.tick, [picker], [status, docs, pick, timer], **private)
+        demo.load(workspace_views.open_page, None, [picker, *library, conversations], **private)
+        gr.api(questions.ask_api, api_name="ask")
     return demo
 
 

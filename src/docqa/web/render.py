@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from docqa import library
+from docqa.document_view import view_url
 from docqa.models import Answer, Citation
 from docqa.transcript import ShownAnswer
 
@@ -87,21 +88,26 @@ def _passage(shown: ShownAnswer, c: Citation, closest: bool) -> str:
     return f"{e(before)}<mark>{_quote(c)}</mark>{e(after)}"
 
 
-def _card(shown: ShownAnswer, c: Citation, closest: bool = False) -> str:
+def _card(shown: ShownAnswer, workspace: str, c: Citation, closest: bool = False) -> str:
     e = html.escape
     where = f"page {c.page}" if c.page is not None else f"chars {c.start}–{c.end}"
     kind = " docqa-closest" if closest else ""
     label = '<span class="docqa-not-answer">not an answer</span>' if closest else ""
     number = f"{c.number}." if closest else f"[{c.number}]"
+    # The number opens the whole document at the quote, in a new tab (the document viewer).
+    link = (
+        f'<a class="docqa-num docqa-view" href="{e(view_url(workspace, c))}" target="_blank" '
+        f'rel="noopener" title="Open the document at this passage">{number}</a>'
+    )
     return (
         f'<div class="docqa-source{kind}"><div class="docqa-source-head">'
-        f'<span class="docqa-num">{number}</span> <b>{e(c.title)}</b> '
+        f"{link} <b>{e(c.title)}</b> "
         f'<span class="docqa-loc">{e(c.source)} · {e(where)}</span>{label}</div>'
         f'<p class="docqa-passage{kind}">{_passage(shown, c, closest)}</p></div>'
     )
 
 
-def render_sources(shown: ShownAnswer) -> str:
+def render_sources(shown: ShownAnswer, workspace: str) -> str:
     """The sources panel: one card per citation; when the answer abstained, a notice and the
     closest sentences, each clearly marked as not an answer."""
     e = html.escape
@@ -115,13 +121,13 @@ def render_sources(shown: ShownAnswer) -> str:
         )
         if not answer.closest:
             return notice
-        cards = "".join(_card(shown, c, closest=True) for c in answer.closest)
+        cards = "".join(_card(shown, workspace, c, closest=True) for c in answer.closest)
         return (
             f'{notice}<div class="docqa-closest-list"><div class="docqa-closest-head">'
             "<b>Closest passages — not an answer.</b> Check them yourself: docqa judged that "
             f"they do not answer the question.</div>{cards}</div>"
         )
-    cards = "".join(_card(shown, c) for c in answer.citations)
+    cards = "".join(_card(shown, workspace, c) for c in answer.citations)
     return f'<div class="docqa-sources">{cards}</div>'
 
 
@@ -179,16 +185,34 @@ def render_dropped(answer: Answer) -> str:
     return "\n\n*Removed — not supported by the documents:*\n" + "\n".join(lines)
 
 
-def render_reply(answer: Answer) -> str:
+_MARKER = re.compile(r"\\?\[(\d+)\\?\]")  # a citation marker, escaped or not: [1], \[1\]
+
+
+def _linked_markers(markdown: str, answer: Answer, workspace: str) -> str:
+    """``markdown`` with each ``[n]`` marker a link to citation n in the document viewer."""
+    urls = {c.number: view_url(workspace, c) for c in answer.citations}
+
+    def link(found: re.Match[str]) -> str:
+        url = urls.get(int(found.group(1)))
+        return found.group(0) if url is None else f"[\\[{found.group(1)}\\]]({url})"
+
+    return _MARKER.sub(link, markdown)
+
+
+def render_reply(answer: Answer, workspace: str) -> str:
     """An answer as the chat shows it (markdown, escaped): its phrases first, in bold, then the
-    cited text (marked as an abstention when it is one), then the sentences the guard removed."""
+    cited text (marked as an abstention when it is one), then the sentences the guard removed;
+    each ``[n]`` opens the document at citation n."""
     prefix = "ℹ️ " if answer.abstained else ""
-    return render_phrases(answer) + md_escape(prefix + answer.text) + render_dropped(answer)
+    cited = _linked_markers(
+        render_phrases(answer) + md_escape(prefix + answer.text), answer, workspace
+    )
+    return cited + render_dropped(answer)
 
 
-def render_turn(record: Mapping[str, Any]) -> tuple[str, str]:
+def render_turn(record: Mapping[str, Any], workspace: str) -> tuple[str, str]:
     """A kept answer (``ShownAnswer.record``) as the page shows it: the chat's markdown and the
     sources panel's HTML. The page renders a live answer through here too, from its record, so
     a resumed conversation cannot look different from the first showing."""
     shown = ShownAnswer.from_record(dict(record))
-    return render_reply(shown.answer), render_sources(shown)
+    return render_reply(shown.answer, workspace), render_sources(shown, workspace)
