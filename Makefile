@@ -49,29 +49,27 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+# $(call debian_package,PACKAGE,NAME,WHAT FOR,FOUND): when the shell test FOUND fails, install
+# Debian's PACKAGE with apt-get (as root), or else stop with the one command to run.
+define debian_package
+	@if ! { $(4); }; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "Installing $(2) for $(3) (apt-get install $(1))"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 		else \
-			echo "Chromium is missing: run 'sudo apt-get install -y chromium', then 'make test' again."; \
+			echo "$(2) is missing: run 'sudo apt-get install -y $(1)', then 'make test' again."; \
 			exit 1; \
 		fi; \
 	fi
+endef
+
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+browser:
+	$(call debian_package,chromium,Chromium,the browser tests,command -v chromium >/dev/null 2>&1)
 
 # The database tests start Debian's PostgreSQL server of their own (tests/servers.py).
 postgres:
-	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing PostgreSQL for the database tests (apt-get install postgresql)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-		else \
-			echo "PostgreSQL is missing: run 'sudo apt-get install -y postgresql', then 'make test' again."; \
-			exit 1; \
-		fi; \
-	fi
+	$(call debian_package,postgresql,PostgreSQL,the database tests,command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1)
 
 pytest: install-llm browser postgres
 	$(BIN)/pytest

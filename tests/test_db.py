@@ -109,14 +109,14 @@ def test_an_unreachable_database_is_one_line_naming_the_setting(
 
 def test_sixteen_writers_at_once_lose_no_turn(tmp_path: Path) -> None:
     state = _state(tmp_path / "index")
-    shared = state.conversations.create("", "default", "shared")
+    common = state.conversations.create("", "default", "common")
     errors: list[BaseException] = []
 
     def write(client: int) -> None:
         try:
             own = state.conversations.create("", "default", f"client {client}")
             for turn in range(10):
-                for conversation in (own.id, shared.id):
+                for conversation in (own.id, common.id):
                     record = {"text": f"{client}/{turn}", "abstained": False}
                     state.conversations.append(conversation, "", f"q {client}/{turn}", record)
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -128,10 +128,10 @@ def test_sixteen_writers_at_once_lose_no_turn(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    turns = state.conversations.turns(shared.id, "")
+    turns = state.conversations.turns(common.id, "")
     assert len(turns) == 160 and [t.position for t in turns] == list(range(160))
     assert {t.question for t in turns} == {f"q {c}/{t}" for c in range(16) for t in range(10)}
-    others = [c for c in state.conversations.of_user("") if c.id != shared.id]
+    others = [c for c in state.conversations.of_user("") if c.id != common.id]
     assert len(others) == 16 and all(c.turns == 10 for c in others)
 
 

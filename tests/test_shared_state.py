@@ -46,7 +46,7 @@ def _cli(env: dict[str, str], index: Path, *args: str, stdin: str = "") -> str:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two app processes sharing one PostgreSQL and one Chroma server (and the corpus)."""
-    root = tmp_path_factory.mktemp("shared")
+    root = tmp_path_factory.mktemp("two-processes")
     corpus, index = copy_nato(root)
     with postgres_server(root / "pg") as database, chroma_server(root / "chroma") as chroma:
         env = {
@@ -83,25 +83,33 @@ def _app(
         yield url, process  # (ready once the login page answers)
 
 
+def _ask(
+    url: str,
+    question: str,
+    conversation: str | None = None,
+    *,
+    workspace: str = "default",
+    auth: tuple[str, str] = ADMIN,
+    timeout: float = 600,
+) -> httpx.Response:
+    """``POST /api/workspaces/{workspace}/ask`` on the server at ``url``."""
+    body: dict[str, Any] = {"question": question}
+    if conversation:
+        body["conversation_id"] = conversation
+    return httpx.post(
+        url + f"api/workspaces/{workspace}/ask", json=body, auth=auth, timeout=timeout
+    )
+
+
 def test_a_conversation_started_on_one_process_continues_on_the_other(
     cluster: dict[str, Any],
 ) -> None:
     one, two = cluster["urls"]
-    first = httpx.post(
-        one + "api/workspaces/default/ask",
-        json={"question": "Who led the Iraqi delegation?"},
-        auth=ADMIN,
-        timeout=600,
-    )
+    first = _ask(one, "Who led the Iraqi delegation?")
     assert first.status_code == 200, first.text
     conversation = first.json()["conversation_id"]
     assert conversation and "al-Araji" in first.json()["text"]
-    second = httpx.post(
-        two + "api/workspaces/default/ask",
-        json={"question": "What position does he hold?", "conversation_id": conversation},
-        auth=ADMIN,
-        timeout=600,
-    )
+    second = _ask(two, "What position does he hold?", conversation)
     assert second.status_code == 200, second.text
     assert second.json()["conversation_id"] == conversation
     kept = httpx.get(one + f"api/conversations/{conversation}", auth=ADMIN, timeout=60).json()
@@ -128,12 +136,8 @@ def test_a_user_and_a_workspace_added_from_the_command_line_reach_both_processes
         listed = httpx.get(url + "api/workspaces", auth=zoe, timeout=60)
         assert listed.status_code == 200, listed.text
         assert [w["name"] for w in listed.json()] == ["default", "falcons"]
-    asked = httpx.post(
-        cluster["urls"][1] + "api/workspaces/falcons/ask",
-        json={"question": "Who keeps the falcon aviary of Brussels?"},
-        auth=zoe,
-        timeout=600,
-    )
+    question = "Who keeps the falcon aviary of Brussels?"
+    asked = _ask(cluster["urls"][1], question, workspace="falcons", auth=zoe)
     assert asked.status_code == 200, asked.text
     assert {c["source"] for c in asked.json()["citations"]} == {"falcons.txt"}
 
@@ -166,12 +170,7 @@ def test_sixteen_clients_asking_on_both_processes_lose_no_turn(cluster: dict[str
         seen = results.setdefault(number, [])
         for turn, question in enumerate(questions):
             url = cluster["urls"][(number + turn) % 2]  # each turn on the other process
-            body: dict[str, Any] = {"question": question}
-            if conversation:
-                body["conversation_id"] = conversation
-            answer = httpx.post(
-                url + "api/workspaces/default/ask", json=body, auth=ADMIN, timeout=600
-            )
+            answer = _ask(url, question, conversation)
             conversation = answer.json().get("conversation_id") if answer.is_success else None
             seen.append((answer.status_code, conversation))
 
@@ -195,18 +194,12 @@ def test_a_process_killed_mid_answer_leaves_every_conversation_readable(
 ) -> None:
     """Runs last: it kills the second process."""
     one, two = cluster["urls"]
-    started = httpx.post(
-        one + "api/workspaces/default/ask",
-        json={"question": "Who led the Iraqi delegation?"},
-        auth=ADMIN,
-        timeout=600,
-    ).json()["conversation_id"]
+    started = _ask(one, "Who led the Iraqi delegation?").json()["conversation_id"]
 
     def ask_forever() -> None:
-        body = {"question": "What position does he hold?", "conversation_id": started}
         with contextlib.suppress(httpx.HTTPError):
             while True:
-                httpx.post(two + "api/workspaces/default/ask", json=body, auth=ADMIN, timeout=60)
+                _ask(two, "What position does he hold?", started, timeout=60)
 
     askers = [threading.Thread(target=ask_forever, daemon=True) for _ in range(4)]
     for asker in askers:
@@ -226,10 +219,5 @@ def test_a_process_killed_mid_answer_leaves_every_conversation_readable(
         assert all(t["answer"]["text"] for t in turns)  # whole answers only
     followed = [c for c in listed.json() if c["id"] == started]
     assert followed and followed[0]["turns"] > 2
-    more = httpx.post(
-        one + "api/workspaces/default/ask",
-        json={"question": "What position does he hold?", "conversation_id": started},
-        auth=ADMIN,
-        timeout=600,
-    )
+    more = _ask(one, "What position does he hold?", started)
     assert more.status_code == 200  # and it goes on, on the surviving process

@@ -56,7 +56,7 @@ class AuditLog:
         if workspace is not None:
             scope = AuditRow.workspace == workspace
             query = query.where(or_(scope, AuditRow.workspace.is_(None)) if unscoped else scope)
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = list(session.scalars(query))
         return [_entry(row) for row in reversed(rows)]
 

@@ -157,7 +157,7 @@ class ConversationStore:
         Raises:
             ConversationNotFound: there is none, or it is another user's.
         """
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             found = session.get(TurnRow, int(turn_id))
             row = None if found is None else session.get(ConversationRow, found.conversation_id)
             if found is None or row is None or row.user_name != user:
@@ -170,7 +170,7 @@ class ConversationStore:
         query = select(ConversationRow).where(ConversationRow.user_name == user)
         if workspace is not None:
             query = query.where(ConversationRow.workspace == workspace)
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(query.order_by(ConversationRow.updated.desc())).all()
             return [self._info(session, row) for row in rows]
 
@@ -180,12 +180,12 @@ class ConversationStore:
         Raises:
             ConversationNotFound: there is none, or it is another user's.
         """
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return self._info(session, self._owned(session, conversation_id, user))
 
     def turns(self, conversation_id: str, user: str) -> list[Turn]:
         """The turns of ``user``'s conversation, in order (raises ``ConversationNotFound``)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = self._owned(session, conversation_id, user)
             rows = session.scalars(
                 select(TurnRow).where(TurnRow.conversation_id == row.id).order_by(TurnRow.position)

@@ -139,7 +139,7 @@ class FeedbackStore:
 
     def of_workspace(self, workspace: str) -> list[Feedback]:
         """The feedback of ``workspace``, oldest first."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(
                 select(FeedbackRow)
                 .where(FeedbackRow.workspace == workspace)

@@ -103,18 +103,18 @@ class UserStore:
 
     def exists(self) -> bool:
         """Whether there is at least one user (protection is on)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return session.scalars(select(UserRow.name).limit(1)).first() is not None
 
     def users(self) -> list[User]:
         """Every user, by name."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(select(UserRow).order_by(UserRow.name)).all()
             return [User(row.name, check_role(row.role)) for row in rows]
 
     def get(self, name: str) -> User | None:
         """The user called ``name``, or None."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(UserRow, name)
             return None if row is None else User(row.name, check_role(row.role))
 
@@ -179,14 +179,14 @@ class UserStore:
         """The user a bearer token belongs to, or None."""
         # Looked up by its SHA-256: equal digests are all that match, and the digest of a
         # guess reveals nothing about the stored ones' prefixes.
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(TokenRow, _token_digest(token))
             user = None if row is None else session.get(UserRow, row.user_name)
             return None if user is None else User(user.name, check_role(user.role))
 
     def verify(self, name: str, password: str) -> Role | None:
         """The role of ``name`` when ``password`` is right, else None (same cost either way)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(UserRow, name)
             found = None if row is None else (row.password_hash, row.role)
         if found is None:

@@ -99,14 +99,14 @@ class WorkspaceStore:
 
     def all(self) -> list[Workspace]:
         """Every workspace, ``default`` first, then by name."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name)).all()
             found = [_workspace(row) for row in rows]
         return sorted(found, key=lambda w: (w.name != DEFAULT_WORKSPACE, w.name))
 
     def get(self, name: str) -> Workspace | None:
         """The workspace called ``name``, or None."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(WorkspaceRow, name)
             return None if row is None else _workspace(row)
 
@@ -195,7 +195,7 @@ class WorkspaceStore:
 
     def grants(self, name: str) -> dict[str, Role]:
         """The users granted a role in workspace ``name``, by name."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(select(GrantRow).where(GrantRow.workspace == name)).all()
             return {
                 row.user_name: _role(row.role) for row in sorted(rows, key=lambda r: r.user_name)
@@ -204,18 +204,16 @@ class WorkspaceStore:
     def role_in(self, name: str, user: User | None) -> Role | None:
         """``user``'s role in workspace ``name``: None when they may not see it (or it does
         not exist). ``user`` None is a server without users: admin everywhere."""
-        if self.get(name) is None:
-            return None
-        if user is None or user.role == "admin":
-            return "admin"
-        granted = self.grants(name).get(user.name)
+        with self.db.reading() as session:  # one read: every request passes here
+            if session.get(WorkspaceRow, name) is None:
+                return None
+            if user is None or user.role == "admin":
+                return "admin"
+            grant = session.get(GrantRow, (name, user.name))
+            granted = None if grant is None else _role(grant.role)
         if name == DEFAULT_WORKSPACE:
             granted = user.role if granted is None else max(granted, user.role, key=ROLES.index)
         return granted
-
-    def visible_to(self, user: User | None) -> list[Workspace]:
-        """The workspaces ``user`` may see, ``default`` first."""
-        return [w for w in self.all() if self.role_in(w.name, user) is not None]
 
 
 def _role(role: str) -> Role:

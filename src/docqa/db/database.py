@@ -30,6 +30,7 @@ from docqa.errors import DatabaseError
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_WAIT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 5
+_READ_ONLY = "docqa_read_only"  # an execution option: this transaction only reads
 _MIGRATION_LOCK_KEY = 0x646F6371  # "docq": PostgreSQL's advisory lock for migrations
 
 
@@ -68,6 +69,10 @@ class Database:
                 "or unset it for SQLite in the index folder."
             ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads (most requests, every question's access check) take no write lock: WAL lets
+        # them run beside a writer.
+        readers = self.engine.execution_options(**{_READ_ONLY: True})
+        self._read_sessions = sessionmaker(readers, expire_on_commit=False)
 
     def _create_engine(self) -> Engine:
         if not self.is_sqlite:
@@ -89,9 +94,10 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            # Take the write lock at once: a read that later writes would otherwise fail with
-            # "database is locked" instead of waiting its turn.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that may write takes the write lock at once: a read that later
+            # writes would otherwise fail with "database is locked" instead of waiting its turn.
+            read_only = connection.get_execution_options().get(_READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
 
@@ -105,13 +111,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error.
+        """A session in one transaction that may write: committed on success, rolled back on
+        error.
 
         Raises:
             DatabaseError: the database cannot be reached (one line naming the setting).
         """
+        with self._session(self._sessions) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session in one transaction that only reads (it takes no write lock)."""
+        with self._session(self._read_sessions) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, sessions: sessionmaker[Session]) -> Iterator[Session]:
         try:
-            with self._sessions.begin() as session:
+            with sessions.begin() as session:
                 yield session
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc.orig, OSError) or _is_down(exc):

@@ -56,7 +56,7 @@ def _audit_rows(path: Path) -> list[AuditRow]:
 
 
 def _done(db: Database, name: str) -> bool:
-    with db.transaction() as session:
+    with db.reading() as session:
         return session.get(ImportRow, name) is not None
 
 
