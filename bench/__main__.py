@@ -23,11 +23,13 @@ from docqa.api import DocQA
 SIZES = (10_000, 100_000)
 
 
-def latency(corpus: Path, index: Path, questions: str, limit: int) -> dict[str, Any]:
+def latency(
+    corpus: Path, index: Path, questions: str, limit: int, answerer: str = "extractive"
+) -> dict[str, Any]:
     """``bench.latency`` in a process of its own (its peak memory is the serving process's)."""
     out = subprocess.run(
         [sys.executable, "-m", "bench.latency", "--corpus", str(corpus), "--index", str(index)]
-        + ["--questions", questions, "--limit", str(limit)],
+        + ["--questions", questions, "--limit", str(limit), "--answerer", answerer],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -88,6 +90,13 @@ def main(argv: list[str] | None = None) -> None:
         log(f"warm latency: {entry['name']}")
         measured = latency(entry["corpus"], entry["index"], entry["questions"], args.questions)
         results["latency"].append({"corpus": entry["name"], **measured})
+    results["reader_latency"] = []
+    for entry in corpora[:2]:  # NATO and ClapNQ: the corpora the reader was measured on
+        log(f"warm latency with the reader: {entry['name']}")
+        measured = latency(
+            entry["corpus"], entry["index"], entry["questions"], args.questions, "reader"
+        )
+        results["reader_latency"].append({"corpus": entry["name"], **measured})
 
     log("cold start")
     results["cold_start"] = coldstart.run(NATO_CORPUS, nato_index)

@@ -22,14 +22,16 @@ from docqa.evaluation.metrics import retrieval_scores
 WARM_UP = 10
 
 
-def measure(corpus: Path, index: Path, question_set: str, limit: int) -> dict[str, Any]:
+def measure(
+    corpus: Path, index: Path, question_set: str, limit: int, answerer: str = "extractive"
+) -> dict[str, Any]:
     """Latency, stage medians, recall@5 (ClapNQ) and peak memory of asking on ``index``."""
     if question_set == "nato":
         items: list[dict[str, Any]] = [{"question": q} for q in nato_questions()]
     else:
         items = clapnq_questions()
     items = items[:limit]
-    qa = DocQA(corpus_dir=corpus, index_dir=index)
+    qa = DocQA(corpus_dir=corpus, index_dir=index, answerer=answerer)
     if not qa.is_indexed():
         raise SystemExit(f"{index} holds no index; build it first")
     started = time.perf_counter()
@@ -76,8 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--questions", choices=["nato", "clapnq"], required=True)
     parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--answerer", choices=["extractive", "reader"], default="extractive")
     args = parser.parse_args(argv)
-    json.dump(measure(args.corpus, args.index, args.questions, args.limit), sys.stdout)
+    measured = measure(args.corpus, args.index, args.questions, args.limit, args.answerer)
+    json.dump(measured, sys.stdout)
 
 
 if __name__ == "__main__":

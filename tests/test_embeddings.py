@@ -57,6 +57,7 @@ def test_bundled_model_takes_the_light_path() -> None:
     emb = load_embedder(BUNDLED_MODEL, 64)
     assert isinstance(emb, LocalBertEmbeddings)
     assert emb.encoder.max_seq_length == 256
+    assert emb.encoder.runner is not None  # the exported graph (tests/test_onnx_runtime.py)
 
 
 @pytest.mark.parametrize("min_tokens", [10**9, 0], ids=["numpy", "torch"])
@@ -77,14 +78,15 @@ def test_vectors_match_sentence_transformers(
 
 
 def test_default_routing_matches_on_a_full_ingest_batch(reference: Any) -> None:
-    # 64 texts of ~60-200 words: above TORCH_MIN_TOKENS, as a real ingest batch is.
+    # 64 texts of ~60-200 words: above TORCH_MIN_TOKENS, as a real ingest batch is. Without an
+    # exported graph (a plain pip install), ingest runs here.
     rng = np.random.default_rng(7)
     words = (Path(__file__).parents[1] / "corpus" / "nato-iraq-political-dialogue.txt").read_text(
         encoding="utf-8"
     )
     vocab = words.split()
     texts = [" ".join(rng.choice(vocab, size=int(n))) for n in rng.integers(60, 200, size=64)]
-    got = np.array(load_embedder(BUNDLED_MODEL, 64).embed_documents(texts), dtype=np.float32)
+    got = np.array(LocalBertEmbeddings(BUNDLED, 64).embed_documents(texts), dtype=np.float32)
     assert np.abs(got - expected(reference, texts)).max() < TOLERANCE
 
 

@@ -299,6 +299,7 @@ def test_an_index_from_an_earlier_version_gains_parts_and_entities(make_fake_qa:
 
     report = make_fake_qa().ingest()
     assert report.chunks_embedded == len(chunks)
+    qa.store.refresh()  # another instance wrote: see its generation now, not within a second
     assert all(c.entities for c in qa.store.all_chunks())
     assert any(qa.store.read_vectors(qa.store.all_chunks())[1])  # the long sentence's parts
 

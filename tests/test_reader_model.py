@@ -13,7 +13,8 @@ from langchain_core.embeddings import Embeddings
 from docqa import DocQA
 from docqa.embeddings import BUNDLED_MODEL, resolve_model_path
 from docqa.errors import ConfigurationError
-from docqa.reader.reading import CARD_FILE, WEIGHTS_DIR, Reader, file_sha256
+from docqa.fileio import file_sha256
+from docqa.reader.reading import CARD_FILE, WEIGHTS_DIR, Reader
 
 pytestmark = pytest.mark.slow
 

@@ -47,9 +47,9 @@ from docqa.evidence import (
 )
 from docqa.features import IdfFunction
 from docqa.index import Index
-from docqa.ingest import ProgressCallback
 from docqa.keyword import KeywordIndex
 from docqa.models import ABSTENTION_TEXT, Answer, IngestReport, RetrievedChunk
+from docqa.progress import ProgressCallback
 from docqa.retrieval import HybridRetriever
 from docqa.settings import Settings, load_settings
 from docqa.store import ChunkStore
@@ -173,8 +173,8 @@ class DocQA:
         return self.answerer.name == "reader"
 
     def reader(self) -> ReadFunction:
-        """The shipped reader's ``read``, in torch or NumPy as ``reader_torch`` says (loaded on
-        first use)."""
+        """The shipped reader's ``read`` (loaded on first use): its exported graph, or else torch
+        or NumPy as ``reader_torch`` says."""
         from functools import partial
 
         from docqa.reader.reading import load_reader

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ TORCH_MIN_TEXTS = 16
 _MODULE_TYPES = ("Transformer", "Pooling", "Normalize")
 
 FloatArray = NDArray[np.float32]
+# A forward pass of the same weights elsewhere: (ids, token types, mask) -> last token states.
+Runner = Callable[[NDArray[np.int64], NDArray[np.int64], FloatArray], FloatArray]
 
 
 _blas_controller: Any = None
@@ -119,22 +121,19 @@ class BertEncoder:
     def __init__(self, path: Path, overrides: Mapping[str, NDArray[Any]] | None = None) -> None:
         """Load the folder at ``path``; ``overrides`` replace weights by name (the reader's
         fine-tuned layers, on top of the bundled model)."""
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = _read_json(path / "config.json")
+        self.path = path
         self.num_layers = int(config["num_hidden_layers"])
         self.num_heads = int(config["num_attention_heads"])
         self.hidden = int(config["hidden_size"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        raw = load_file(str(path / "model.safetensors"))
-        # Checkpoints saved from BertForX carry a "bert." prefix; fp16 files are upcast.
-        self.weights: dict[str, FloatArray] = {
-            k.removeprefix("bert."): v.astype(np.float32, copy=False)
-            for k, v in {**raw, **(overrides or {})}.items()
-            if v.dtype.kind == "f"
-        }
-        self.linear = self._prepare_linear_layers()
+        self._overrides = dict(overrides or {})
+        self._weights: dict[str, FloatArray] | None = None
+        self._linear: dict[str, tuple[FloatArray, FloatArray]] | None = None
+        self._weights_lock = threading.Lock()
+        self.runner: Runner | None = None
         self.max_seq_length = _max_seq_length(path, config)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # tokenizer.json may carry its own (fixed) padding and truncation; use what
@@ -145,14 +144,49 @@ class BertEncoder:
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         self._torch_weights: dict[str, Any] | None = None
 
-    def _prepare_linear_layers(self) -> dict[str, tuple[FloatArray, FloatArray]]:
+    def use_runner(self, runner: Runner | None) -> None:
+        """Run every forward pass on ``runner`` (the exported ONNX graph of these same weights,
+        ``docqa.onnx_runtime``) instead of NumPy or torch; ``None`` goes back to those."""
+        self.runner = runner
+
+    @property
+    def weights(self) -> dict[str, FloatArray]:
+        """Every float weight by name (loaded on first use: an exported graph needs none)."""
+        self._load_weights()
+        assert self._weights is not None
+        return self._weights
+
+    @property
+    def linear(self) -> dict[str, tuple[FloatArray, FloatArray]]:
+        """The dense layers as ``_prepare_linear_layers`` lays them out."""
+        self._load_weights()
+        assert self._linear is not None
+        return self._linear
+
+    def _load_weights(self) -> None:
+        with self._weights_lock:
+            if self._weights is not None:
+                return
+            from safetensors.numpy import load_file
+
+            raw = load_file(str(self.path / "model.safetensors"))
+            # Checkpoints saved from BertForX carry a "bert." prefix; fp16 files are upcast.
+            self._weights = {
+                k.removeprefix("bert."): v.astype(np.float32, copy=False)
+                for k, v in {**raw, **self._overrides}.items()
+                if v.dtype.kind == "f"
+            }
+            self._linear = self._prepare_linear_layers(self._weights)
+
+    def _prepare_linear_layers(
+        self, w: dict[str, FloatArray]
+    ) -> dict[str, tuple[FloatArray, FloatArray]]:
         """Each dense layer as ``(W transposed, contiguous; bias)``, query/key/value fused.
 
         ``x @ W_t`` on a contiguous matrix runs ~2x faster than ``x @ W.T`` for the few rows of
         a question, and one fused query-key-value product ~2x faster than three: together they
         take a third off a question's encoding. The originals are dropped (no second copy).
         """
-        w = self.weights
         layers: dict[str, tuple[FloatArray, FloatArray]] = {}
         for i in range(self.num_layers):
             p = f"encoder.layer.{i}."
@@ -181,7 +215,9 @@ class BertEncoder:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         types = np.array([e.type_ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        if ids.size >= TORCH_MIN_TOKENS or len(texts) >= TORCH_MIN_TEXTS:
+        if self.runner is not None:
+            pooled = _mean_pool(self.runner(ids, types, mask), mask)
+        elif ids.size >= TORCH_MIN_TOKENS or len(texts) >= TORCH_MIN_TEXTS:
             pooled = self._forward_torch(ids, types, mask)
         else:
             with _one_blas_thread():
@@ -198,7 +234,10 @@ class BertEncoder:
         use_torch: bool = False,
     ) -> FloatArray:
         """The last layer's token states, ``(batch, tokens, hidden)``: torch for big batches (or
-        with ``use_torch``), one-thread NumPy for small ones (as ``encode`` chooses)."""
+        with ``use_torch``), one-thread NumPy for small ones (as ``encode`` chooses); the
+        exported graph whenever one is attached (``use_runner``)."""
+        if self.runner is not None:
+            return self.runner(ids, types, mask)
         if use_torch or ids.size >= TORCH_MIN_TOKENS or len(ids) >= TORCH_MIN_TEXTS:
             return self._layers_torch(ids, types, mask)
         with _one_blas_thread():
@@ -207,9 +246,7 @@ class BertEncoder:
     def _forward_numpy(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
     ) -> FloatArray:
-        h = self._layers_numpy(ids, types, mask)
-        summed = (h * mask[:, :, None]).sum(1)
-        return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
+        return _mean_pool(self._layers_numpy(ids, types, mask), mask)
 
     def _layers_numpy(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
@@ -260,9 +297,7 @@ class BertEncoder:
     def _forward_torch(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
     ) -> FloatArray:
-        h = self._layers_torch(ids, types, mask)
-        summed = (h * mask[:, :, None]).sum(1)
-        return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
+        return _mean_pool(self._layers_torch(ids, types, mask), mask)
 
     def _layers_torch(
         self, ids: NDArray[np.int64], types: NDArray[np.int64], mask: FloatArray
@@ -318,6 +353,11 @@ class BertEncoder:
                     p + "output.LayerNorm",
                 )
             return h.numpy().astype(np.float32, copy=False)
+
+
+def _mean_pool(hidden: FloatArray, mask: FloatArray) -> FloatArray:
+    summed = (hidden * mask[:, :, None]).sum(1)
+    return (summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)).astype(np.float32)
 
 
 def _max_seq_length(path: Path, config: dict[str, Any]) -> int:

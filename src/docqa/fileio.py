@@ -49,3 +49,11 @@ def atomic_write(path: Path, content: Content, *, mode: int = 0o644) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file (how shipped and exported model files are checked at load)."""
+    import hashlib
+
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

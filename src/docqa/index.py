@@ -29,11 +29,12 @@ from langchain_core.embeddings import Embeddings
 
 from docqa.entities import Tagger
 from docqa.errors import IndexError_
-from docqa.ingest import ProgressCallback, rebuild_keyword_index, sync_corpus
+from docqa.ingest import rebuild_keyword_index, sync_corpus
 from docqa.keyword import KeywordIndex
 from docqa.layout import IndexPaths
 from docqa.manifest import Manifest
 from docqa.models import IngestReport
+from docqa.progress import ProgressCallback
 from docqa.store import ChunkStore, connect, drop_collections
 
 log = logging.getLogger(__name__)

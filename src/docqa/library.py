@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 from docqa.api import DocQA
 from docqa.documents import SUPPORTED_SUFFIXES, CorpusFile, load_file
 from docqa.errors import DocQAError, DocumentError
-from docqa.ingest import ProgressCallback
 from docqa.layout import IndexPaths
 from docqa.models import IngestReport
+from docqa.progress import ProgressCallback
 from docqa.settings import Settings
 from docqa.store import connect
 from docqa.uploads import UploadError, check_upload, read_upload

@@ -33,9 +33,9 @@ from docqa.conversation_store import (
 )
 from docqa.document_view import Span, check_span, load_document, with_links
 from docqa.errors import DocQAError
-from docqa.ingest import ProgressCallback
 from docqa.library import AddResult, DocumentInfo
 from docqa.models import Document
+from docqa.progress import ProgressCallback
 from docqa.serving import (
     INDEXING_WAIT_SECONDS,
     Forbidden,

@@ -16,10 +16,10 @@ from docqa import library
 from docqa.api import DocQA
 from docqa.conversation import History
 from docqa.errors import DocQAError
-from docqa.ingest import ProgressCallback
 from docqa.library import AddResult, DocumentInfo
 from docqa.locks import ReadWriteLock
 from docqa.models import Answer
+from docqa.progress import EmbeddingProgress, ProgressCallback
 from docqa.workspaces import DEFAULT_WORKSPACE
 
 INDEXING_WAIT_SECONDS = 600.0
@@ -90,8 +90,8 @@ class ServedWorkspace:
     def index(self) -> None:
         """Bring the index in line with the corpus folder, reporting progress in ``status``."""
 
-        def progress(done: int, total: int) -> None:
-            self.status = f"Indexing the documents… {done:,} of {total:,} passages embedded"
+        def progress(state: EmbeddingProgress) -> None:
+            self.status = f"Indexing the documents… {state.describe()}"
 
         try:
             corpus = self.qa.settings.corpus_dir

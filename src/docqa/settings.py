@@ -112,9 +112,10 @@ class Settings(BaseSettings):
     )
     reader_torch: bool = Field(
         True,
-        description="Run the reader in torch (~50 ms a question, after a ~1.5 s import at "
-        "start-up); false runs it in one-thread NumPy (~110 ms, no import), which one-shot "
-        "'docqa ask' uses.",
+        description="Only where the reader's ONNX graph was not exported (`make install` exports "
+        "it; it then reads in ~25 ms): run the reader in torch (~50 ms a question, after a "
+        "~1.5 s import at start-up); false runs it in one-thread NumPy (~110 ms, no import), "
+        "which one-shot 'docqa ask' uses.",
     )
     closest_passages: int = Field(
         3, ge=0, le=10, description="Closest sentences listed (as not an answer) on abstention."

@@ -22,6 +22,7 @@ from docqa.entities import decode_entities, encode_entities
 from docqa.errors import IndexError_
 from docqa.layout import IndexPaths
 from docqa.models import Chunk, Span
+from docqa.store_cache import GenerationCache
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -160,6 +161,11 @@ class ChunkStore:
             configuration={"hnsw": {"space": "cosine", "ef_construction": 8, "max_neighbors": 2}},
             metadata=meta,
         )
+        # Answering reads the same few chunks by id again and again (see store_cache).
+        self._chunk_cache: GenerationCache[Chunk] = GenerationCache()
+        self._vector_cache: GenerationCache[tuple[np.ndarray, PartVectors | None]] = (
+            GenerationCache()
+        )
         stored = self._chunks.metadata or {}
         if stored.get("docqa_schema") != SCHEMA_VERSION:
             raise IndexError_(
@@ -192,6 +198,7 @@ class ChunkStore:
     ) -> None:
         """Upsert chunks with their vectors. Sentences (and the parts of long sentences, as
         ``<chunk>/<sentence>/<part>``) first, so a chunk never lacks them."""
+        self._forget()
         sent_ids: list[str] = []
         sent_vecs: list[Sequence[float]] = []
         sent_meta: list[dict[str, Any]] = []
@@ -223,6 +230,7 @@ class ChunkStore:
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
         """Remove chunks and their sentence vectors. Unknown ids are ignored."""
+        self._forget()
         ids = list(chunk_ids)
         for i in range(0, len(ids), _BATCH):
             batch = ids[i : i + _BATCH]
@@ -232,11 +240,16 @@ class ChunkStore:
 
     def mark_changed(self) -> str:
         """Record a new generation token so every keyword cache knows to rebuild."""
+        self._forget()
         token = uuid.uuid4().hex
         meta = dict(self._chunks.metadata or {})
         meta["docqa_generation"] = token
         self._chunks.modify(metadata=meta)
         return token
+
+    def _forget(self) -> None:
+        self._chunk_cache.clear()
+        self._vector_cache.clear()
 
     # ---- reading -------------------------------------------------------------------------
     @property
@@ -277,13 +290,20 @@ class ChunkStore:
         """Chunks by id (missing ids are absent from the result)."""
         if not chunk_ids:
             return {}
-        got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-        return {
-            cid: chunk_from_record(cid, text or "", dict(meta or {}))
-            for cid, text, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            )
-        }
+        generation = self.generation
+        found = self._chunk_cache.get_many(generation, chunk_ids)
+        missing = [cid for cid in chunk_ids if cid not in found]
+        if missing:
+            got = self._chunks.get(ids=missing, include=["documents", "metadatas"])
+            read = {
+                cid: chunk_from_record(cid, text or "", dict(meta or {}))
+                for cid, text, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                )
+            }
+            self._chunk_cache.put_many(generation, read)
+            found.update(read)
+        return found
 
     def nearest(self, vector: Sequence[float] | np.ndarray, limit: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks to ``vector`` with their cosine similarity, best first.
@@ -320,37 +340,63 @@ class ChunkStore:
         parts of long sentences (``chunking.sentence_parts``), in one read.
 
         A chunk whose sentence vectors are incomplete is left out of both; one stored without
-        part vectors (by an older version) has none.
+        part vectors (by an older version) has none. The arrays are read-only (they are cached).
         """
+        generation = self.generation
+        found = self._vector_cache.get_many(generation, (c.chunk_id for c in chunks))
+        missing = [c for c in chunks if c.chunk_id not in found]
+        if missing:
+            read = self._read_vectors(missing)
+            self._vector_cache.put_many(generation, read)
+            found.update(read)
+        sentences = {c.chunk_id: found[c.chunk_id][0] for c in chunks if c.chunk_id in found}
+        found_parts: dict[str, PartVectors] = {}
+        if parts:
+            for chunk_id in sentences:
+                stored = found[chunk_id][1]
+                if stored is not None:
+                    found_parts[chunk_id] = stored
+        return sentences, found_parts
+
+    def _read_vectors(
+        self, chunks: Sequence[Chunk]
+    ) -> dict[str, tuple[np.ndarray, PartVectors | None]]:
         sentence_ids = {
             c.chunk_id: [f"{c.chunk_id}/{i}" for i in range(len(c.sentences))] for c in chunks
         }
-        part_ids: dict[str, list[tuple[int, str]]] = {}
-        if parts:
-            for c in chunks:
-                part_ids[c.chunk_id] = [
-                    (i, f"{c.chunk_id}/{i}/{j}")
-                    for i, span in enumerate(c.sentences)
-                    for j in range(len(sentence_parts(c.sentence_text(span))))
-                ]
+        part_ids = {
+            c.chunk_id: [
+                (i, f"{c.chunk_id}/{i}/{j}")
+                for i, span in enumerate(c.sentences)
+                for j in range(len(sentence_parts(c.sentence_text(span))))
+            ]
+            for c in chunks
+        }
         ids = [i for rows in sentence_ids.values() for i in rows]
         ids += [i for rows in part_ids.values() for _, i in rows]
         if not ids:
-            return {}, {}
+            return {}
         got = self._sentences.get(ids=ids, include=["embeddings"])
         embeddings: Any = got["embeddings"]
         by_id = dict(zip(got["ids"], embeddings, strict=True))
-        sentences: dict[str, np.ndarray] = {}
-        found_parts: dict[str, PartVectors] = {}
+        out: dict[str, tuple[np.ndarray, PartVectors | None]] = {}
         for c in chunks:
             rows = [by_id.get(i) for i in sentence_ids[c.chunk_id]]
             if not all(row is not None for row in rows):
                 continue
-            sentences[c.chunk_id] = np.asarray(rows, dtype=np.float32)
-            stored = [(owner, by_id[i]) for owner, i in part_ids.get(c.chunk_id, []) if i in by_id]
-            if stored:
-                found_parts[c.chunk_id] = PartVectors(
-                    np.asarray([v for _, v in stored], dtype=np.float32),
-                    np.asarray([owner for owner, _ in stored], dtype=np.int64),
+            stored = [(owner, by_id[i]) for owner, i in part_ids[c.chunk_id] if i in by_id]
+            found_parts = (
+                PartVectors(
+                    _frozen(np.asarray([v for _, v in stored], dtype=np.float32)),
+                    _frozen(np.asarray([owner for owner, _ in stored], dtype=np.int64)),
                 )
-        return sentences, found_parts
+                if stored
+                else None
+            )
+            out[c.chunk_id] = (_frozen(np.asarray(rows, dtype=np.float32)), found_parts)
+        return out
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array

@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 from torch import nn
 
-from docqa.reader.reading import file_sha256
+from docqa.fileio import file_sha256
 
 FROZEN = ("embeddings.word_embeddings.weight",)
 WEIGHTS_FILE = "reader.safetensors"

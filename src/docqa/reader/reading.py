@@ -26,6 +26,7 @@ import numpy as np
 
 from docqa.bert_encoder import BertEncoder
 from docqa.errors import ConfigurationError
+from docqa.fileio import file_sha256
 from docqa.reader.spans import Phrase, best_phrase
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
@@ -46,14 +47,6 @@ class SentenceReading:
     probability: float
     logit: float
     phrase: Phrase | None
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    import hashlib
-
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class Reader:
@@ -151,8 +144,13 @@ def load_reader(folder: Path = WEIGHTS_DIR) -> Reader:
 @lru_cache(maxsize=1)
 def _load(folder: Path) -> Reader:
     from docqa.embeddings import BUNDLED_MODEL, resolve_model_path
+    from docqa.onnx_runtime import READER, load_exported, reader_source
 
-    return Reader(folder, resolve_model_path(BUNDLED_MODEL))
+    base = resolve_model_path(BUNDLED_MODEL)
+    reader = Reader(folder, base)
+    if folder == WEIGHTS_DIR:  # the weights `make install` exports (docqa.onnx_export)
+        reader.encoder.use_runner(load_exported(READER, reader_source(base, reader.sha256)))
+    return reader
 
 
 def preload_reader() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from docqa.errors import DocQAError
+from docqa.progress import EmbeddingProgress
 from docqa.service import LibraryService, NotFound, ServiceError
 from docqa.web.page_session import page_errors, who_signed_in
 from docqa.web.render import render_audit, render_documents, render_status
@@ -71,8 +72,8 @@ class DocumentsTab:
             note = render_status("Choose one or more files first.", "error")
             return (note, *self.documents_view(workspace, who))
 
-        def on_progress(done: int, total: int) -> None:
-            progress((done, total), desc="Embedding passages", unit="passages")
+        def on_progress(state: EmbeddingProgress) -> None:
+            progress((state.done, state.total), desc=state.describe(), unit="passages")
 
         with page_errors():
             result = self.service.add_files(
