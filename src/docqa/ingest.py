@@ -76,7 +76,7 @@ def _embed_chunks(
         unit="text",
         disable=not progress,
         leave=False,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} texts {postfix}",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} texts{postfix}",
     )
     with bar:
         for i in range(0, len(ordered), batch_size):
