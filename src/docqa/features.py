@@ -8,6 +8,7 @@ transfers between corpora (README, "What was tuned on which data").
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 from docqa.answer_types import answer_type_match
 from docqa.lexical import content_terms, names, numbers
@@ -40,7 +41,7 @@ FEATURES = (
 )
 
 
-def _overlap(needles: set[str], haystack: set[str]) -> float:
+def _overlap(needles: AbstractSet[str], haystack: AbstractSet[str]) -> float:
     return 1.0 if not needles else len(needles & haystack) / len(needles)
 
 

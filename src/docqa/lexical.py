@@ -255,14 +255,15 @@ def numbers(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
 
 
-def names(text: str) -> set[str]:
+@lru_cache(maxsize=65536)  # answering reads the same chunks' names question after question
+def names(text: str) -> frozenset[str]:
     """Normalised capitalised words not at a sentence start: a cheap named-entity proxy."""
     found: set[str] = set()
     for match in re.finditer(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+", text):
         word = re.sub(r"['’]s$", "", normalize(match.group(0)))
         if word not in STOPWORDS and word not in QUESTION_WORDS:
             found.add(stem(word))
-    return found
+    return frozenset(found)
 
 
 def capitalised_phrases(text: str) -> list[str]:

@@ -22,7 +22,12 @@ from docqa.entities import decode_entities, encode_entities
 from docqa.errors import IndexError_
 from docqa.layout import IndexPaths
 from docqa.models import Chunk, Span
-from docqa.store_cache import GenerationCache
+from docqa.store_cache import (
+    EXACT_SEARCH_MAX_CHUNKS,
+    ChunkMatrix,
+    GenerationCache,
+    GenerationValue,
+)
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -132,6 +137,8 @@ class ChunkStore:
         collection: Collection name; sentence vectors go to ``<collection>-sentences``.
         model_identity: Recorded in the collection; opening it with another model is refused.
         client: An already-built Chroma client (tests, server mode); overrides ``index_dir``.
+        exact_search_max_chunks: Up to this many chunks, ``nearest`` searches every chunk
+            vector in memory instead of querying Chroma (``store_cache``).
     """
 
     def __init__(
@@ -140,6 +147,7 @@ class ChunkStore:
         collection: str,
         model_identity: str,
         client: Any | None = None,
+        exact_search_max_chunks: int = EXACT_SEARCH_MAX_CHUNKS,
     ) -> None:
         if client is None:
             client = connect(index_dir)
@@ -166,6 +174,8 @@ class ChunkStore:
         self._vector_cache: GenerationCache[tuple[np.ndarray, PartVectors | None]] = (
             GenerationCache()
         )
+        self._matrix: GenerationValue[ChunkMatrix | None] = GenerationValue()
+        self._exact_search_max_chunks = exact_search_max_chunks
         stored = self._chunks.metadata or {}
         if stored.get("docqa_schema") != SCHEMA_VERSION:
             raise IndexError_(
@@ -250,6 +260,7 @@ class ChunkStore:
     def _forget(self) -> None:
         self._chunk_cache.clear()
         self._vector_cache.clear()
+        self._matrix.clear()
 
     # ---- reading -------------------------------------------------------------------------
     @property
@@ -308,9 +319,13 @@ class ChunkStore:
     def nearest(self, vector: Sequence[float] | np.ndarray, limit: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks to ``vector`` with their cosine similarity, best first.
 
-        Only ids and distances: the caller fetches the few chunks it keeps (``get``), which is
-        several times cheaper than reading every candidate's text and metadata.
+        A small store is searched exactly in memory (``store_cache.ChunkMatrix``); a larger one
+        asks Chroma for ids and distances only: the caller fetches the few chunks it keeps
+        (``get``), several times cheaper than reading every candidate's text and metadata.
         """
+        matrix = self._matrix.get(self.generation, self._read_matrix)
+        if matrix is not None:
+            return matrix.nearest(vector, limit)
         got = self._chunks.query(
             query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=limit,  # Chroma returns fewer when the collection holds fewer
@@ -318,6 +333,17 @@ class ChunkStore:
         )
         dists = (got["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], dists, strict=True)]
+
+    def _read_matrix(self) -> ChunkMatrix | None:
+        """Every chunk vector, where the store is small enough to search them all exactly."""
+        if self.count() > self._exact_search_max_chunks:
+            return None
+        vectors: dict[str, np.ndarray] = {}
+        for offset in range(0, self.count(), _BATCH):
+            got = self._chunks.get(include=["embeddings"], limit=_BATCH, offset=offset)
+            embeddings: Any = got["embeddings"]
+            vectors.update(zip(got["ids"], np.asarray(embeddings, dtype=np.float32), strict=True))
+        return ChunkMatrix.of(vectors)
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vector of each chunk (missing ids are absent from the result)."""

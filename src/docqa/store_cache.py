@@ -8,19 +8,30 @@ recently read ``capacity`` chunks' records and vectors, and forget them all the 
 generation moves: at once for writes through the same store, and for another instance's or
 process's writes when the store next reads its generation (``ChunkStore.refresh``), which the
 index does at most ``index.GENERATION_CHECK_SECONDS`` apart, as it does for the keyword index.
+
+A small store's chunk vectors are held the same way, all of them (``ChunkMatrix``): its nearest
+chunks then come from an exact search in NumPy (0.03 ms on the NATO report, 0.1 ms on ClapNQ's
+917 chunks) instead of Chroma's HNSW query (0.9-1.5 ms, most of it the call itself). On the
+three evaluation sets (1,552 questions) every answer and confidence was the same either way.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import numpy as np
 
 V = TypeVar("V")
 
 # 2,048 chunks of ~15 sentence vectors each (1.5 KB a vector) is ~45 MB at most.
 CACHED_CHUNKS = 2048
+# Up to this many chunks, search them exactly in memory (1.5 KB a chunk: ~6 MB at most, read from
+# Chroma once per generation in ~0.1 s); above it, Chroma's HNSW index answers.
+EXACT_SEARCH_MAX_CHUNKS = 4096
 
 
 class GenerationCache(Generic[V]):
@@ -74,3 +85,58 @@ class GenerationCache(Generic[V]):
         if generation != self._generation:
             self._values.clear()
             self._generation = generation
+
+
+class GenerationValue(Generic[V]):
+    """One value computed from the store, valid for one generation: computed on first use and
+    again once the generation moves or the store is written to. Thread-safe; concurrent first
+    uses wait for one computation."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[str, V] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, generation: str, compute: Callable[[], V]) -> V:
+        with self._lock:
+            if self._entry is None or self._entry[0] != generation:
+                self._entry = (generation, compute())
+            return self._entry[1]
+
+    def clear(self) -> None:
+        """Forget the value (the store was written to)."""
+        with self._lock:
+            self._entry = None
+
+
+@dataclass(frozen=True)
+class ChunkMatrix:
+    """Every chunk vector of a store as unit rows, for an exact cosine search."""
+
+    ids: tuple[str, ...]
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, vectors: Mapping[str, np.ndarray]) -> ChunkMatrix:
+        ids = tuple(sorted(vectors))
+        if not ids:
+            return cls((), np.zeros((0, 0), dtype=np.float32))
+        raw = np.asarray([vectors[i] for i in ids], dtype=np.float32)
+        norms = np.linalg.norm(raw, axis=1, keepdims=True)
+        rows = (raw / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        rows.flags.writeable = False
+        return cls(ids, rows)
+
+    def nearest(self, vector: Sequence[float] | np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """The ``limit`` chunks of highest cosine similarity to ``vector``, best first (ties
+        by id), as ``ChunkStore.nearest`` returns them."""
+        if limit <= 0 or not self.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(query))
+        similarities = self.rows @ (query / norm if norm > 0 else query)
+        if limit < len(self.ids):
+            candidates = np.argpartition(-similarities, limit - 1)[:limit]
+        else:
+            candidates = np.arange(len(self.ids))
+        best = sorted(candidates.tolist(), key=lambda i: (-similarities[i], self.ids[i]))
+        return [(self.ids[i], float(similarities[i])) for i in best]
