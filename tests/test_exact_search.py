@@ -36,13 +36,12 @@ def unit_rows(rng: np.random.Generator, count: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def fill(store: ChunkStore, vectors: np.ndarray, prefix: str = "c") -> list[Chunk]:
-    chunks = [chunk(f"{prefix}{i:03d}") for i in range(len(vectors))]
+def fill(store: ChunkStore, vectors: np.ndarray) -> None:
+    chunks = [chunk(f"c{i:03d}") for i in range(len(vectors))]
     store.add(chunks, vectors.tolist(), [[v.tolist(), v.tolist()] for v in vectors])
-    return chunks
 
 
-def chroma_only(store: ChunkStore) -> Any:
+def refuse_chroma_queries(store: ChunkStore) -> None:
     """Make the store's Chroma query fail, to prove a search did not use it."""
     collection: Any = store._chunks  # noqa: SLF001 - the test watches the Chroma boundary
 
@@ -50,7 +49,6 @@ def chroma_only(store: ChunkStore) -> Any:
         raise AssertionError("Chroma was queried")
 
     collection.query = refuse
-    return collection
 
 
 def test_exact_search_returns_chromas_neighbours_without_querying_it(tmp_path: Path) -> None:
@@ -58,7 +56,7 @@ def test_exact_search_returns_chromas_neighbours_without_querying_it(tmp_path: P
     fill(ChunkStore(tmp_path, "docqa", "m", exact_search_max_chunks=0), unit_rows(rng, 80))
     by_chroma = ChunkStore(tmp_path, "docqa", "m", exact_search_max_chunks=0)
     exact = ChunkStore(tmp_path, "docqa", "m")
-    chroma_only(exact)
+    refuse_chroma_queries(exact)
     for query in unit_rows(rng, 25):
         expected = by_chroma.nearest(query, 10)
         found = exact.nearest(query, 10)
@@ -71,7 +69,7 @@ def test_a_store_above_the_limit_asks_chroma(tmp_path: Path) -> None:
     rng = np.random.default_rng(8)
     store = ChunkStore(tmp_path, "docqa", "m", exact_search_max_chunks=30)
     fill(store, unit_rows(rng, 31))
-    chroma_only(store)
+    refuse_chroma_queries(store)
     with pytest.raises(AssertionError, match="Chroma was queried"):
         store.nearest(unit_rows(rng, 1)[0], 5)
 

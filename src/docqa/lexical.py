@@ -215,7 +215,10 @@ def content_terms(text: str) -> list[str]:
 
 # Answering tokenises the same retrieved chunks and sentences several times per question, and
 # popular chunks across questions: memoised, the lexical work of a question drops several-fold.
-@lru_cache(maxsize=65536)
+_MEMOISED_TEXTS = 65536
+
+
+@lru_cache(maxsize=_MEMOISED_TEXTS)
 def _words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for match in _WORD.finditer(normalize(text)):
@@ -226,7 +229,7 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_MEMOISED_TEXTS)
 def _content_terms(text: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in _words(text) if w not in STOPWORDS and w not in QUESTION_WORDS)
 
@@ -255,7 +258,7 @@ def numbers(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
 
 
-@lru_cache(maxsize=65536)  # answering reads the same chunks' names question after question
+@lru_cache(maxsize=_MEMOISED_TEXTS)  # and their names, question after question
 def names(text: str) -> frozenset[str]:
     """Normalised capitalised words not at a sentence start: a cheap named-entity proxy."""
     found: set[str] = set()

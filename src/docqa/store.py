@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -276,19 +276,19 @@ class ChunkStore:
         """Number of chunks stored."""
         return int(self._chunks.count())
 
+    def _every_chunk(self, include: list[str]) -> Iterator[Any]:
+        """Every stored chunk's ``include`` fields, one Chroma page of ``_BATCH`` at a time."""
+        for offset in range(0, self.count(), _BATCH):
+            yield self._chunks.get(include=include, limit=_BATCH, offset=offset)
+
     def all_ids(self) -> set[str]:
         """Ids of every stored chunk."""
-        ids: set[str] = set()
-        for offset in range(0, self.count(), _BATCH):
-            ids.update(self._chunks.get(include=[], limit=_BATCH, offset=offset)["ids"])
-        return ids
+        return {cid for got in self._every_chunk([]) for cid in got["ids"]}
 
     def all_chunks(self) -> list[Chunk]:
         """Every stored chunk (used to rebuild the keyword index and list documents)."""
         chunks: list[Chunk] = []
-        total = self.count()
-        for offset in range(0, total, _BATCH):
-            got = self._chunks.get(include=["documents", "metadatas"], limit=_BATCH, offset=offset)
+        for got in self._every_chunk(["documents", "metadatas"]):
             chunks.extend(
                 chunk_from_record(cid, text or "", dict(meta or {}))
                 for cid, text, meta in zip(
@@ -339,8 +339,7 @@ class ChunkStore:
         if self.count() > self._exact_search_max_chunks:
             return None
         vectors: dict[str, np.ndarray] = {}
-        for offset in range(0, self.count(), _BATCH):
-            got = self._chunks.get(include=["embeddings"], limit=_BATCH, offset=offset)
+        for got in self._every_chunk(["embeddings"]):
             embeddings: Any = got["embeddings"]
             vectors.update(zip(got["ids"], np.asarray(embeddings, dtype=np.float32), strict=True))
         return ChunkMatrix.of(vectors)
